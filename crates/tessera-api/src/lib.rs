@@ -1,0 +1,158 @@
+//! Request and response bodies of the Tessera HTTP API.
+//!
+//! This crate depends on serde alone so that the web app (wasm32) and the server share one
+//! definition of every body. Timestamps travel as RFC 3339 strings, ids as integers.
+
+use serde::{Deserialize, Serialize};
+
+/// Media type of every error body (RFC 9457).
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// `POST /api/v1/users`, `POST /api/v1/tokens` and the tutorial's `POST /api/users`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credentials {
+    /// The account name.
+    pub username: String,
+    /// The password in clear text; it only ever travels over the wire in a request body.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A user as the versioned API shows it (`POST /api/v1/users`, `GET /api/v1/me`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    /// Stable numeric id; the `sub` claim of the user's tokens.
+    pub id: i64,
+    /// The account name as registered (case preserved).
+    pub username: String,
+    /// When the account was created, RFC 3339 in UTC.
+    pub created_at: String,
+}
+
+/// `POST /api/v1/tokens` answer (RFC 6749 section 5.1 field names).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The signed access token (a JWT).
+    pub access_token: String,
+    /// Always `"Bearer"`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"<redacted>")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+/// The tutorial's `POST /api/users` answer: `{"username": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TutorialUser {
+    /// The account name as registered.
+    pub username: String,
+}
+
+/// An error body: RFC 9457 problem details with a stable machine-readable `code`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// A URI naming the problem type; `about:blank` style tags under `/problems/`.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// Short human-readable summary of the problem type.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// Human-readable explanation of this occurrence, safe to show to a user.
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `username_taken`; see [`codes`].
+    pub code: String,
+    /// Which request field the problem concerns, when it concerns one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// The stable values of [`Problem::code`].
+pub mod codes {
+    /// The body is not valid JSON or lacks a required field.
+    pub const INVALID_BODY: &str = "invalid_body";
+    /// A field failed validation (see `field`).
+    pub const INVALID_FIELD: &str = "invalid_field";
+    /// The username is already registered.
+    pub const USERNAME_TAKEN: &str = "username_taken";
+    /// Username or password wrong (deliberately not saying which).
+    pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
+    /// No credentials were sent.
+    pub const MISSING_CREDENTIALS: &str = "missing_credentials";
+    /// The token is malformed, forged, expired or revoked.
+    pub const INVALID_TOKEN: &str = "invalid_token";
+    /// The `Authorization` header could not be parsed.
+    pub const INVALID_AUTHORIZATION: &str = "invalid_authorization";
+    /// No such resource.
+    pub const NOT_FOUND: &str = "not_found";
+    /// The route exists but not with this method.
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    /// The body is larger than the server accepts.
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    /// The body has the wrong `Content-Type`.
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    /// The database cannot be reached right now.
+    pub const SERVICE_UNAVAILABLE: &str = "service_unavailable";
+    /// Something failed inside the server; details are in its log.
+    pub const INTERNAL: &str = "internal_error";
+}
+
+/// `GET /healthz` and `GET /readyz` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `"ok"` or `"unavailable"`.
+    pub status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_uses_rfc9457_field_names() {
+        let problem = Problem {
+            type_uri: "/problems/username_taken".into(),
+            title: "Conflict".into(),
+            status: 409,
+            detail: "taken".into(),
+            code: codes::USERNAME_TAKEN.into(),
+            field: None,
+        };
+        let json = serde_json::to_value(&problem).unwrap();
+        assert_eq!(json["type"], "/problems/username_taken");
+        assert_eq!(json["status"], 409);
+        assert!(json.get("field").is_none());
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let creds = Credentials {
+            username: "ann".into(),
+            password: "hunter22hunter22".into(),
+        };
+        assert!(!format!("{creds:?}").contains("hunter22"));
+        let token = TokenResponse {
+            access_token: "eyJsecret".into(),
+            token_type: "Bearer".into(),
+            expires_in: 600,
+        };
+        assert!(!format!("{token:?}").contains("eyJsecret"));
+    }
+}

@@ -1,0 +1,44 @@
+use crate::{HashError, PasswordError, StoreError, UsernameError};
+
+/// Everything a domain operation can fail with. The HTTP layer maps each variant to exactly
+/// one status; internal causes are kept for the log, never shown to clients.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The username breaks the policy.
+    #[error(transparent)]
+    InvalidUsername(#[from] UsernameError),
+    /// The new password breaks the policy.
+    #[error(transparent)]
+    InvalidPassword(#[from] PasswordError),
+    /// Another account already has this username (compared regardless of case).
+    #[error("this username is already taken")]
+    UsernameTaken,
+    /// Unknown user or wrong password: deliberately one variant.
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    /// The user does not exist (any more).
+    #[error("no such user")]
+    UserNotFound,
+    /// The store cannot be reached; the request may succeed later.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected state; the message is for the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for Error {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::UsernameTaken => Error::UsernameTaken,
+            StoreError::Unavailable(cause) => Error::Unavailable(cause),
+            StoreError::Internal(cause) => Error::Internal(cause),
+        }
+    }
+}
+
+impl From<HashError> for Error {
+    fn from(error: HashError) -> Self {
+        Error::Internal(error.to_string())
+    }
+}

@@ -1,0 +1,91 @@
+use chrono::{DateTime, Utc};
+
+use crate::Username;
+
+/// A user's stable numeric id; the `sub` claim of their tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(pub i64);
+
+impl std::fmt::Display for UserId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A stored user.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    /// Stable id.
+    pub id: UserId,
+    /// The name as registered: NFC-normalised, case preserved.
+    pub username: String,
+    /// The password hash in one of the formats [`crate::PasswordHasher`] verifies.
+    pub password_hash: String,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+    /// When the account was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("password_hash", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+/// A user about to be inserted.
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    /// The validated username.
+    pub username: &'a Username,
+    /// The password hash.
+    pub password_hash: &'a str,
+    /// Creation time, also used as the first `updated_at`.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What can go wrong in the store, as far as the domain cares.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint on the username (case-insensitive) was violated.
+    #[error("username already taken")]
+    UsernameTaken,
+    /// The database cannot be reached (connection refused, pool timeout).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Any other database failure.
+    #[error("database error: {0}")]
+    Internal(String),
+}
+
+/// Storage of users. Implemented by `tessera-store`; every method is synchronous and may
+/// block, so callers run it off async worker threads.
+///
+/// Uniqueness of usernames (regardless of case) is enforced by the store itself, so two
+/// racing inserts of one name yield exactly one user and one [`StoreError::UsernameTaken`].
+pub trait UserRepository: Send + Sync + 'static {
+    /// Inserts a user; fails with [`StoreError::UsernameTaken`] when the name is taken.
+    fn insert_user(&self, new_user: &NewUser<'_>) -> Result<User, StoreError>;
+    /// Finds a user by name, regardless of case.
+    fn find_by_username(&self, username: &Username) -> Result<Option<User>, StoreError>;
+    /// Finds a user by id.
+    fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// All users, ordered by id.
+    fn list_users(&self) -> Result<Vec<User>, StoreError>;
+    /// Replaces a user's password hash; `false` when the user does not exist.
+    fn update_password_hash(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        updated_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Deletes a user; `false` when the user did not exist.
+    fn delete_user(&self, id: UserId) -> Result<bool, StoreError>;
+    /// Checks that the database answers.
+    fn ping(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,482 @@
+//! The username newtype: which names are accepted, how they are stored, and the key under
+//! which they are unique.
+//!
+//! Policy, checked on the NFC-normalised name:
+//! - 1 to [`Username::MAX_CHARS`] characters (Unicode scalar values), like the tutorial's
+//!   `String(32)`;
+//! - no leading or trailing whitespace: refused, never trimmed, so what the user typed is
+//!   what is stored;
+//! - no `:` anywhere, because HTTP Basic authentication (RFC 7617) cannot carry it in a
+//!   user-id;
+//! - no control characters (tab, line breaks, NUL, …);
+//! - no invisible characters: format characters (general category Cf: zero-width joiners,
+//!   bidi overrides, soft hyphens, …), default-ignorable code points (variation selectors,
+//!   Hangul fillers, combining grapheme joiner, …) and whitespace other than U+0020, since
+//!   they let two names look identical or reorder what is shown;
+//! - no unassigned or private-use code points and no U+FFFD: their meaning is unknown or
+//!   lost (U+FFFD is what a broken decoder leaves behind).
+//!
+//! Letters of every script, combining marks, emoji and inner ASCII spaces are accepted.
+//! Confusable look-alikes across scripts (Latin "a" and Cyrillic "а") are not detected.
+
+use std::fmt;
+
+use icu_casemap::CaseMapperBorrowed;
+use icu_normalizer::{ComposingNormalizerBorrowed, DecomposingNormalizerBorrowed};
+use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory, WhiteSpace};
+use icu_properties::{CodePointMapData, CodePointSetData};
+
+/// Why a string is not a valid username. The messages are shown to end users.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UsernameError {
+    /// Nothing was given.
+    #[error("username must not be empty")]
+    Empty,
+    /// Longer than [`Username::MAX_CHARS`] characters after NFC normalisation.
+    #[error("username must be at most {max} characters", max = Username::MAX_CHARS)]
+    TooLong,
+    /// Starts or ends with a space or other whitespace.
+    #[error("username must not start or end with a space")]
+    SurroundingWhitespace,
+    /// Contains `:`, which HTTP Basic authentication cannot carry in a user-id.
+    #[error("username must not contain a colon (:)")]
+    Colon,
+    /// Contains a control character such as NUL, a tab or a line break.
+    #[error("username must not contain control characters such as tabs or line breaks")]
+    ControlCharacter,
+    /// Contains an invisible or formatting character, or whitespace other than U+0020.
+    #[error(
+        "username must not contain invisible characters or spaces other than the ordinary space (found U+{:04X})",
+        u32::from(*.0)
+    )]
+    InvisibleCharacter(char),
+    /// Contains an unassigned or private-use code point, or U+FFFD.
+    #[error(
+        "username must not contain unassigned, private-use or replacement characters (found U+{:04X})",
+        u32::from(*.0)
+    )]
+    UnsupportedCharacter(char),
+}
+
+/// A valid username, stored NFC-normalised with its case preserved.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Username(String);
+
+impl Username {
+    /// Longest accepted username, in characters after NFC normalisation (the tutorial's
+    /// `String(32)`).
+    pub const MAX_CHARS: usize = 32;
+
+    /// Longest possible [`Username::canonical`] key, in characters: case folding can turn
+    /// one character into up to three (`ﬃ` → `ffi`), so a store's column for the key needs
+    /// this size, not [`Username::MAX_CHARS`].
+    pub const MAX_CANONICAL_CHARS: usize = 3 * Self::MAX_CHARS;
+
+    /// No input longer than this can normalise to `MAX_CHARS` characters (NFC composes at
+    /// most a handful of code points into one), so it is refused before normalising.
+    const MAX_RAW_BYTES: usize = 1024;
+
+    /// Normalises `raw` to NFC and checks it against the policy in the module docs.
+    pub fn parse(raw: &str) -> Result<Username, UsernameError> {
+        if raw.is_empty() {
+            return Err(UsernameError::Empty);
+        }
+        if raw.len() > Self::MAX_RAW_BYTES {
+            return Err(UsernameError::TooLong);
+        }
+        let name = ComposingNormalizerBorrowed::new_nfc()
+            .normalize(raw)
+            .into_owned();
+        if name.chars().count() > Self::MAX_CHARS {
+            return Err(UsernameError::TooLong);
+        }
+        let starts_or_ends_with_space =
+            name.starts_with(char::is_whitespace) || name.ends_with(char::is_whitespace);
+        if starts_or_ends_with_space {
+            return Err(UsernameError::SurroundingWhitespace);
+        }
+        name.chars().try_for_each(check_char)?;
+        Ok(Username(name))
+    }
+
+    /// The name as stored: NFC-normalised, case preserved.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The key under which uniqueness is enforced: two names share it exactly when they
+    /// differ only in letter case or Unicode normalisation.
+    ///
+    /// It is Unicode *canonical caseless matching* (Unicode §3.13, D145): full case folding
+    /// (`CaseFolding.txt`, statuses C and F, not the Turkic mappings) of the NFD form, then
+    /// NFC. Full folding, unlike lowercasing, also equates `ß`/`ss`/`ẞ`, final and medial
+    /// sigma, and ligatures such as `ﬁ`/`fi`. The key is at most
+    /// [`Username::MAX_CANONICAL_CHARS`] characters long and is not itself a display name.
+    pub fn canonical(&self) -> String {
+        canonical_key(&self.0)
+    }
+}
+
+fn canonical_key(name: &str) -> String {
+    let decomposed = DecomposingNormalizerBorrowed::new_nfd().normalize(name);
+    let folded = CaseMapperBorrowed::new().fold_string(&decomposed);
+    ComposingNormalizerBorrowed::new_nfc()
+        .normalize(&folded)
+        .into_owned()
+}
+
+fn check_char(c: char) -> Result<(), UsernameError> {
+    if c == ':' {
+        return Err(UsernameError::Colon);
+    }
+    if c == ' ' {
+        return Ok(());
+    }
+    let category = CodePointMapData::<GeneralCategory>::new().get(c);
+    match category {
+        GeneralCategory::Control => Err(UsernameError::ControlCharacter),
+        GeneralCategory::Unassigned | GeneralCategory::PrivateUse | GeneralCategory::Surrogate => {
+            Err(UsernameError::UnsupportedCharacter(c))
+        }
+        _ if c == char::REPLACEMENT_CHARACTER => Err(UsernameError::UnsupportedCharacter(c)),
+        GeneralCategory::Format => Err(UsernameError::InvisibleCharacter(c)),
+        _ if CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
+            || CodePointSetData::new::<WhiteSpace>().contains(c) =>
+        {
+            Err(UsernameError::InvisibleCharacter(c))
+        }
+        _ => Ok(()),
+    }
+}
+
+impl AsRef<str> for Username {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn parse_err(raw: &str) -> UsernameError {
+        Username::parse(raw).expect_err(raw)
+    }
+
+    #[test]
+    fn accepts_ordinary_names_unchanged() {
+        for raw in ["alice", "Bob_42", "jean-luc.picard", "Ann Lee", "a"] {
+            assert_eq!(Username::parse(raw).unwrap().as_str(), raw);
+        }
+    }
+
+    #[test]
+    fn accepts_other_scripts_mixed_scripts_and_emoji() {
+        for raw in [
+            "Ζωή",
+            "Дмитрий",
+            "山田太郎",
+            "ผู้ใช้",
+            "مستخدم",
+            "Petr山田",
+            "cat🐈",
+            "😀",
+        ] {
+            assert_eq!(Username::parse(raw).unwrap().as_str(), raw);
+        }
+    }
+
+    #[test]
+    fn refuses_emoji_zwj_sequences_for_their_joiner() {
+        assert_eq!(
+            parse_err("cat🐈\u{200D}⬛"),
+            UsernameError::InvisibleCharacter('\u{200D}')
+        );
+    }
+
+    #[test]
+    fn refuses_empty() {
+        assert_eq!(parse_err(""), UsernameError::Empty);
+    }
+
+    #[test]
+    fn refuses_whitespace_only_and_surrounding_whitespace_without_trimming() {
+        for raw in [
+            " ",
+            "   ",
+            " alice",
+            "alice ",
+            "\u{3000}alice",
+            "alice\u{A0}",
+            "\u{2003}",
+        ] {
+            assert_eq!(
+                parse_err(raw),
+                UsernameError::SurroundingWhitespace,
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn accepts_inner_ascii_space_but_no_other_whitespace() {
+        assert!(Username::parse("ann lee").is_ok());
+        for space in [
+            '\u{A0}', '\u{2009}', '\u{3000}', '\u{2028}', '\u{2029}', '\u{1680}',
+        ] {
+            let raw = format!("ann{space}lee");
+            assert_eq!(
+                parse_err(&raw),
+                UsernameError::InvisibleCharacter(space),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn counts_characters_not_bytes_at_the_32_character_limit() {
+        let ascii_32 = "a".repeat(32);
+        assert_eq!(Username::parse(&ascii_32).unwrap().as_str(), ascii_32);
+        assert_eq!(parse_err(&"a".repeat(33)), UsernameError::TooLong);
+
+        // 32 characters of 3 bytes (96 bytes) and of 4 bytes (128 bytes) are fine.
+        assert!(Username::parse(&"山".repeat(32)).is_ok());
+        assert!(Username::parse(&"🐈".repeat(32)).is_ok());
+        assert_eq!(parse_err(&"山".repeat(33)), UsernameError::TooLong);
+        assert_eq!(parse_err(&"🐈".repeat(33)), UsernameError::TooLong);
+    }
+
+    #[test]
+    fn counts_length_after_nfc_normalisation() {
+        // 32 "é" typed as e + combining acute are 64 code points, but 32 characters in NFC.
+        let decomposed = "e\u{301}".repeat(32);
+        let name = Username::parse(&decomposed).unwrap();
+        assert_eq!(name.as_str(), "é".repeat(32));
+        assert_eq!(parse_err(&"e\u{301}".repeat(33)), UsernameError::TooLong);
+        // A combining mark with no precomposed form stays a character of its own.
+        let uncomposable = format!("{}x", "q\u{301}".repeat(16));
+        assert_eq!(parse_err(&uncomposable), UsernameError::TooLong);
+    }
+
+    #[test]
+    fn refuses_huge_input() {
+        assert_eq!(parse_err(&"a".repeat(1 << 20)), UsernameError::TooLong);
+        assert_eq!(
+            parse_err(&"e\u{301}".repeat(1 << 18)),
+            UsernameError::TooLong
+        );
+    }
+
+    #[test]
+    fn refuses_colon_anywhere() {
+        for raw in [":", ":alice", "al:ice", "alice:", "a::b"] {
+            assert_eq!(parse_err(raw), UsernameError::Colon, "{raw:?}");
+        }
+        // Fullwidth and other look-alike colons are not the Basic-auth separator.
+        assert!(Username::parse("a\u{FF1A}b").is_ok());
+    }
+
+    #[test]
+    fn refuses_nul_and_other_control_characters() {
+        for c in [
+            '\0', '\t', '\n', '\r', '\u{7}', '\u{1B}', '\u{7F}', '\u{85}', '\u{9F}',
+        ] {
+            let raw = format!("al{c}ice");
+            assert_eq!(parse_err(&raw), UsernameError::ControlCharacter, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_invisible_and_bidi_formatting_characters() {
+        let invisible = [
+            '\u{200B}',  // zero width space
+            '\u{200C}',  // zero width non-joiner
+            '\u{200D}',  // zero width joiner
+            '\u{200E}',  // left-to-right mark
+            '\u{202E}',  // right-to-left override
+            '\u{2066}',  // left-to-right isolate
+            '\u{2060}',  // word joiner
+            '\u{00AD}',  // soft hyphen
+            '\u{FEFF}',  // byte order mark
+            '\u{034F}',  // combining grapheme joiner
+            '\u{FE0F}',  // variation selector 16
+            '\u{3164}',  // Hangul filler
+            '\u{E0041}', // tag latin capital letter A
+        ];
+        for c in invisible {
+            let raw = format!("al{c}ice");
+            assert_eq!(
+                parse_err(&raw),
+                UsernameError::InvisibleCharacter(c),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_unassigned_private_use_and_replacement_characters() {
+        for c in [
+            '\u{E000}',
+            '\u{F8FF}',
+            '\u{F0000}',
+            '\u{FFFF}',
+            '\u{FDD0}',
+            '\u{50000}',
+        ] {
+            let raw = format!("al{c}ice");
+            assert_eq!(
+                parse_err(&raw),
+                UsernameError::UnsupportedCharacter(c),
+                "{raw:?}"
+            );
+        }
+        // What a lossy decoder makes of invalid UTF-8 is refused, not stored.
+        let lossy = String::from_utf8_lossy(b"al\xffice");
+        assert_eq!(
+            parse_err(&lossy),
+            UsernameError::UnsupportedCharacter('\u{FFFD}')
+        );
+    }
+
+    #[test]
+    fn stores_nfc_so_normalisation_variants_are_one_name() {
+        let composed = Username::parse("Zoë").unwrap();
+        let decomposed = Username::parse("Zoe\u{308}").unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(decomposed.as_str(), "Zoë");
+        // The Kelvin sign and the Ångström sign are canonically K and Å.
+        assert_eq!(Username::parse("\u{212A}elvin").unwrap().as_str(), "Kelvin");
+        assert_eq!(Username::parse("\u{212B}sa").unwrap().as_str(), "Åsa");
+    }
+
+    #[test]
+    fn canonical_is_shared_by_names_differing_in_case_or_normalisation() {
+        let groups: &[&[&str]] = &[
+            &["alice", "Alice", "ALICE", "aLiCe"],
+            &["Zoë", "zoe\u{308}", "ZOË", "ZOE\u{308}"],
+            &["straße", "STRASSE", "Strasse", "STRAẞE"],
+            &["ΟΔΟΣ", "οδος", "οδοσ", "Οδος"],
+            &["ﬁle", "file", "FILE"],
+            &["ǅemal", "ǆemal", "Ǆemal"],
+            &["Дмитрий", "ДМИТРИЙ"],
+        ];
+        for group in groups {
+            let first = Username::parse(group[0]).unwrap().canonical();
+            for raw in &group[1..] {
+                let other = Username::parse(raw).unwrap().canonical();
+                assert_eq!(other, first, "{raw:?} vs {:?}", group[0]);
+            }
+        }
+    }
+
+    #[test]
+    fn canonical_keeps_distinct_names_distinct() {
+        let names = [
+            "alice", "alice2", "álice", "alíce", "ann lee", "annlee", "οδος", "οδός",
+        ];
+        let keys: std::collections::HashSet<String> = names
+            .iter()
+            .map(|raw| Username::parse(raw).unwrap().canonical())
+            .collect();
+        assert_eq!(keys.len(), names.len());
+        // Different scripts stay different even where the letters look alike.
+        assert_ne!(
+            Username::parse("alice").unwrap().canonical(),
+            Username::parse("аlice").unwrap().canonical()
+        );
+    }
+
+    #[test]
+    fn canonical_of_longest_expanding_name_fits_max_canonical_chars() {
+        let name = Username::parse(&"ﬃ".repeat(Username::MAX_CHARS)).unwrap();
+        assert_eq!(name.canonical(), "ffi".repeat(Username::MAX_CHARS));
+        assert_eq!(
+            name.canonical().chars().count(),
+            Username::MAX_CANONICAL_CHARS
+        );
+    }
+
+    #[test]
+    fn no_accepted_character_folds_to_more_than_three() {
+        // Exhaustive over Unicode, so MAX_CANONICAL_CHARS holds for every accepted character.
+        for c in (0..=0x10FFFF_u32).filter_map(char::from_u32) {
+            if let Ok(name) = Username::parse(c.encode_utf8(&mut [0; 4])) {
+                let key = name.canonical();
+                assert!(
+                    key.chars().count() <= 3,
+                    "U+{:04X} folds to {key:?}",
+                    u32::from(c)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn error_messages_name_the_limit_and_the_character() {
+        assert_eq!(
+            UsernameError::TooLong.to_string(),
+            "username must be at most 32 characters"
+        );
+        assert!(
+            UsernameError::InvisibleCharacter('\u{200D}')
+                .to_string()
+                .contains("U+200D")
+        );
+        assert!(
+            UsernameError::UnsupportedCharacter('\u{E0000}')
+                .to_string()
+                .contains("U+E0000")
+        );
+        assert!(UsernameError::Colon.to_string().contains(':'));
+    }
+
+    #[test]
+    fn display_and_as_ref_show_the_stored_name() {
+        let name = Username::parse("Zoe\u{308}").unwrap();
+        assert_eq!(name.to_string(), "Zoë");
+        assert_eq!(name.as_ref(), "Zoë");
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(raw in any::<String>()) {
+            let _ = Username::parse(&raw);
+        }
+
+        #[test]
+        fn accepted_names_are_nfc_within_limits_and_reparse_to_themselves(raw in "\\PC{1,40}") {
+            if let Ok(name) = Username::parse(&raw) {
+                let count = name.as_str().chars().count();
+                prop_assert!((1..=Username::MAX_CHARS).contains(&count));
+                prop_assert_eq!(Username::parse(name.as_str()), Ok(name.clone()));
+                prop_assert!(name.canonical().chars().count() <= Username::MAX_CANONICAL_CHARS);
+            }
+        }
+
+        #[test]
+        fn canonical_is_idempotent(raw in any::<String>()) {
+            let once = canonical_key(&raw);
+            prop_assert_eq!(canonical_key(&once), once.clone());
+        }
+
+        #[test]
+        fn canonical_ignores_case_and_normalisation(raw in "[a-zA-ZÀ-ÿͰ-ϿЀ-ӿ ]{1,32}") {
+            if let Ok(name) = Username::parse(&raw) {
+                let nfd = DecomposingNormalizerBorrowed::new_nfd().normalize(&raw).into_owned();
+                for variant in [raw.to_uppercase(), raw.to_lowercase(), nfd] {
+                    if let Ok(other) = Username::parse(&variant) {
+                        prop_assert_eq!(other.canonical(), name.canonical());
+                    }
+                }
+            }
+        }
+    }
+}

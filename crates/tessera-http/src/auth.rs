@@ -1,0 +1,302 @@
+//! Authentication: parsing `Authorization` headers and the extractors handlers use.
+//!
+//! A handler that takes [`AuthUser`] runs only for a request with a valid token; the
+//! extractor answers 401 itself. A bad token is always an error, never "anonymous".
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use base64::Engine;
+use tessera_domain::{User, UserId};
+use tessera_token::Claims;
+
+use crate::error::{ApiError, Challenge};
+use crate::state::AppState;
+
+/// What an `Authorization` header carried.
+#[derive(PartialEq, Eq)]
+pub enum Credentials {
+    /// `Bearer <token>` (RFC 6750).
+    Bearer(String),
+    /// `Basic base64(user-id ":" password)` (RFC 7617).
+    Basic {
+        /// Before the first colon: a username, or on the tutorial's routes a token.
+        user_id: String,
+        /// After the first colon.
+        password: String,
+    },
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+            Credentials::Basic { user_id, .. } => {
+                // A token may sit in the user-id on the tutorial's routes: show its length only.
+                write!(f, "Basic({} bytes, <redacted>)", user_id.len())
+            }
+        }
+    }
+}
+
+/// Why an `Authorization` header could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    /// The header is not visible ASCII.
+    #[error("the Authorization header is not valid ASCII")]
+    NotAscii,
+    /// Neither `Basic` nor `Bearer`.
+    #[error("unsupported authorization scheme; use Bearer")]
+    UnknownScheme,
+    /// `Basic` with something that is not base64 of UTF-8 `user:password`.
+    #[error("malformed Basic credentials: expected base64 of user:password")]
+    MalformedBasic,
+    /// `Bearer` with an empty or ill-formed token.
+    #[error("malformed Bearer token")]
+    MalformedBearer,
+}
+
+/// Parses an `Authorization` header value. Scheme names are case-insensitive; Basic
+/// credentials are UTF-8 split at the first colon (RFC 7617).
+pub fn parse_authorization(value: &[u8]) -> Result<Credentials, HeaderError> {
+    let value = std::str::from_utf8(value).map_err(|_| HeaderError::NotAscii)?;
+    if !value.is_ascii() {
+        return Err(HeaderError::NotAscii);
+    }
+    let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+    let rest = rest.trim_start();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        // RFC 6750 b64token: token68 characters only.
+        let token68 = |c: char| c.is_ascii_alphanumeric() || "-._~+/=".contains(c);
+        if rest.is_empty() || !rest.chars().all(token68) {
+            return Err(HeaderError::MalformedBearer);
+        }
+        Ok(Credentials::Bearer(rest.to_owned()))
+    } else if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest)
+            .map_err(|_| HeaderError::MalformedBasic)?;
+        let decoded = String::from_utf8(decoded).map_err(|_| HeaderError::MalformedBasic)?;
+        let (user_id, password) = decoded.split_once(':').ok_or(HeaderError::MalformedBasic)?;
+        Ok(Credentials::Basic {
+            user_id: user_id.to_owned(),
+            password: password.to_owned(),
+        })
+    } else {
+        Err(HeaderError::UnknownScheme)
+    }
+}
+
+/// The credentials of a request, `None` when it has no `Authorization` header.
+pub fn request_credentials(
+    request: &HttpRequest,
+    challenge: Challenge,
+) -> Result<Option<Credentials>, ApiError> {
+    match request.headers().get(header::AUTHORIZATION) {
+        None => Ok(None),
+        Some(value) => parse_authorization(value.as_bytes())
+            .map(Some)
+            .map_err(|e| ApiError::invalid_authorization(challenge, e.to_string())),
+    }
+}
+
+/// A request authenticated by a token. On the versioned API only `Bearer` is accepted;
+/// on the tutorial's routes ([`TutorialAuthUser`]) also Basic `token:anything`.
+#[derive(Debug)]
+pub struct AuthUser {
+    /// The user the token names, as stored now.
+    pub user: User,
+    /// The verified claims.
+    pub claims: Claims,
+}
+
+impl AuthUser {
+    async fn from_token(
+        state: web::Data<AppState>,
+        token: String,
+        challenge: Challenge,
+    ) -> Result<AuthUser, ApiError> {
+        let claims = state
+            .tokens
+            .verify(&token)
+            .map_err(|e| ApiError::invalid_token(challenge, token_error_detail(e.kind())))?;
+        let id: i64 = claims
+            .sub
+            .parse()
+            .map_err(|_| ApiError::invalid_token(challenge, "the token names no user"))?;
+        let accounts = state.accounts.clone();
+        let user = web::block(move || accounts.find(UserId(id)))
+            .await
+            .map_err(|e| ApiError::internal(&e.to_string()))?
+            .map_err(|e| match e {
+                tessera_domain::Error::UserNotFound => {
+                    ApiError::invalid_token(challenge, "the token's user no longer exists")
+                }
+                other => ApiError::from(other),
+            })?;
+        Ok(AuthUser { user, claims })
+    }
+}
+
+fn token_error_detail(kind: tessera_token::ErrorKind) -> &'static str {
+    use tessera_token::ErrorKind;
+    match kind {
+        ErrorKind::Expired => "the token has expired",
+        ErrorKind::NotYetValid => "the token is not valid yet",
+        ErrorKind::Malformed => "the token is malformed",
+        ErrorKind::UnsupportedAlgorithm => "the token's algorithm is not accepted",
+        ErrorKind::UnknownKey | ErrorKind::BadSignature => "the token's signature is invalid",
+    }
+}
+
+fn app_state(request: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    request
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("AppState missing from the app"))
+}
+
+type ExtractFuture<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = ExtractFuture<AuthUser>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let challenge = Challenge::Bearer;
+        let parsed = request_credentials(request, challenge);
+        let state = app_state(request);
+        Box::pin(async move {
+            let state = state?;
+            match parsed? {
+                Some(Credentials::Bearer(token)) => {
+                    AuthUser::from_token(state, token, challenge).await
+                }
+                Some(Credentials::Basic { .. }) => Err(ApiError::invalid_authorization(
+                    challenge,
+                    "this API takes Authorization: Bearer <token>, not Basic",
+                )),
+                None => Err(ApiError::missing_credentials(challenge)),
+            }
+        })
+    }
+}
+
+/// Authentication as the tutorial's `GET /` does it: the token as `Bearer <token>` or as
+/// the user-id of HTTP Basic (`token:anything`). Failures challenge with Basic.
+#[derive(Debug)]
+pub struct TutorialAuthUser(pub AuthUser);
+
+impl FromRequest for TutorialAuthUser {
+    type Error = ApiError;
+    type Future = ExtractFuture<TutorialAuthUser>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let challenge = Challenge::Basic;
+        let parsed = request_credentials(request, challenge);
+        let state = app_state(request);
+        Box::pin(async move {
+            let state = state?;
+            let token = match parsed? {
+                Some(Credentials::Bearer(token)) => token,
+                Some(Credentials::Basic { user_id, .. }) => user_id,
+                None => return Err(ApiError::missing_credentials(challenge)),
+            };
+            AuthUser::from_token(state, token, challenge)
+                .await
+                .map(TutorialAuthUser)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(raw: &str) -> String {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        )
+    }
+
+    #[test]
+    fn basic_splits_at_the_first_colon() {
+        let parsed = parse_authorization(basic("ann:pa:ss").as_bytes()).unwrap();
+        assert_eq!(
+            parsed,
+            Credentials::Basic {
+                user_id: "ann".into(),
+                password: "pa:ss".into()
+            }
+        );
+    }
+
+    #[test]
+    fn basic_is_utf8() {
+        let parsed = parse_authorization(basic("zoë:пароль").as_bytes()).unwrap();
+        assert_eq!(
+            parsed,
+            Credentials::Basic {
+                user_id: "zoë".into(),
+                password: "пароль".into()
+            }
+        );
+    }
+
+    #[test]
+    fn scheme_is_case_insensitive() {
+        assert_eq!(
+            parse_authorization(b"bEaReR abc.def.ghi").unwrap(),
+            Credentials::Bearer("abc.def.ghi".into())
+        );
+        assert!(matches!(
+            parse_authorization(
+                basic("a:b")
+                    .to_lowercase()
+                    .replace("basic", "BASIC")
+                    .as_bytes()
+            ),
+            Ok(Credentials::Basic { .. }) | Err(HeaderError::MalformedBasic)
+        ));
+    }
+
+    #[test]
+    fn hostile_headers_are_errors_not_panics() {
+        let cases: [(&[u8], HeaderError); 9] = [
+            (b"", HeaderError::UnknownScheme),
+            (b"Bearer", HeaderError::MalformedBearer),
+            (b"Bearer ", HeaderError::MalformedBearer),
+            (b"Bearer a b", HeaderError::MalformedBearer),
+            (b"Basic !!!", HeaderError::MalformedBasic),
+            (b"Basic bm9jb2xvbg==", HeaderError::MalformedBasic), // "nocolon"
+            (b"Basic //79", HeaderError::MalformedBasic),         // invalid UTF-8
+            (b"Digest x", HeaderError::UnknownScheme),
+            (b"Bearer \xff\xfe", HeaderError::NotAscii),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                parse_authorization(input).unwrap_err(),
+                expected,
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let basic = Credentials::Basic {
+            user_id: "tok.en.x".into(),
+            password: "hunter2".into(),
+        };
+        let bearer = Credentials::Bearer("tok.en.y".into());
+        for shown in [format!("{basic:?}"), format!("{bearer:?}")] {
+            assert!(
+                !shown.contains("hunter2") && !shown.contains("tok.en"),
+                "{shown}"
+            );
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The HTTP layer's one error type, and the one place where errors become responses.
+//!
+//! Handlers and extractors return [`ApiError`]; domain errors convert into it. Every error
+//! leaves as an RFC 9457 problem body with a stable `code`. Internal causes are logged
+//! here and never sent to the client.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use tessera_api::{PROBLEM_CONTENT_TYPE, Problem, codes};
+
+/// Which `WWW-Authenticate` challenge a 401 carries: the tutorial's routes speak HTTP
+/// Basic (its clients expect it), the versioned API speaks Bearer (RFC 6750), which does
+/// not make browsers open a password dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    /// `Basic realm="tessera", charset="UTF-8"`
+    Basic,
+    /// `Bearer realm="tessera"`, with an RFC 6750 `error=` when a token was presented.
+    Bearer,
+}
+
+/// An error answered to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    field: Option<&'static str>,
+    challenge: Option<Challenge>,
+    allow: Option<&'static str>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            detail: detail.into(),
+            field: None,
+            challenge: None,
+            allow: None,
+        }
+    }
+
+    /// 400: the body is not the JSON the route expects.
+    pub fn invalid_body(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_BODY, detail)
+    }
+
+    /// 400: one field breaks its rules; the detail is shown next to that field.
+    pub fn invalid_field(field: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            field: Some(field),
+            ..ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_FIELD, detail)
+        }
+    }
+
+    /// 401: wrong username or password, identical whichever was wrong.
+    pub fn invalid_credentials(challenge: Challenge) -> ApiError {
+        ApiError {
+            challenge: Some(challenge),
+            ..ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                codes::INVALID_CREDENTIALS,
+                "invalid username or password",
+            )
+        }
+    }
+
+    /// 401: the route needs credentials and none came.
+    pub fn missing_credentials(challenge: Challenge) -> ApiError {
+        ApiError {
+            challenge: Some(challenge),
+            ..ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                codes::MISSING_CREDENTIALS,
+                "this resource needs a token: send Authorization: Bearer <token>",
+            )
+        }
+    }
+
+    /// 401: the token is malformed, forged, expired, or its user is gone.
+    pub fn invalid_token(challenge: Challenge, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            challenge: Some(challenge),
+            ..ApiError::new(StatusCode::UNAUTHORIZED, codes::INVALID_TOKEN, detail)
+        }
+    }
+
+    /// The `Authorization` header cannot be parsed: 400 on Bearer routes (RFC 6750
+    /// `invalid_request`), 401 on the tutorial's Basic routes so its clients re-prompt.
+    pub fn invalid_authorization(challenge: Challenge, detail: impl Into<String>) -> ApiError {
+        let status = match challenge {
+            Challenge::Basic => StatusCode::UNAUTHORIZED,
+            Challenge::Bearer => StatusCode::BAD_REQUEST,
+        };
+        ApiError {
+            challenge: Some(challenge),
+            ..ApiError::new(status, codes::INVALID_AUTHORIZATION, detail)
+        }
+    }
+
+    /// 404.
+    pub fn not_found() -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, codes::NOT_FOUND, "no such resource")
+    }
+
+    /// 405, with the `Allow` header RFC 9110 requires.
+    pub fn method_not_allowed(allow: &'static str) -> ApiError {
+        ApiError {
+            allow: Some(allow),
+            ..ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                codes::METHOD_NOT_ALLOWED,
+                format!("this resource allows only {allow}"),
+            )
+        }
+    }
+
+    /// 409: the username is registered already.
+    pub fn username_taken() -> ApiError {
+        ApiError {
+            field: Some("username"),
+            ..ApiError::new(
+                StatusCode::CONFLICT,
+                codes::USERNAME_TAKEN,
+                "this username is already taken",
+            )
+        }
+    }
+
+    /// 413.
+    pub fn payload_too_large(limit: usize) -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            codes::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {limit} bytes"),
+        )
+    }
+
+    /// 415.
+    pub fn unsupported_media_type() -> ApiError {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            codes::UNSUPPORTED_MEDIA_TYPE,
+            "send the body as Content-Type: application/json",
+        )
+    }
+
+    /// 503: the database cannot be reached; the cause goes to the log.
+    pub fn unavailable(cause: &str) -> ApiError {
+        tracing::warn!(%cause, "store unavailable");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            codes::SERVICE_UNAVAILABLE,
+            "the service is temporarily unavailable; try again shortly",
+        )
+    }
+
+    /// 500: a bug or unexpected state; the cause goes to the log, not the client.
+    pub fn internal(cause: &str) -> ApiError {
+        tracing::error!(%cause, "internal error");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            codes::INTERNAL,
+            "internal server error",
+        )
+    }
+
+    /// The problem's stable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn www_authenticate(&self) -> Option<String> {
+        let challenge = self.challenge?;
+        Some(match challenge {
+            Challenge::Basic => r#"Basic realm="tessera", charset="UTF-8""#.to_owned(),
+            Challenge::Bearer => match self.code {
+                codes::INVALID_TOKEN => format!(
+                    r#"Bearer realm="tessera", error="invalid_token", error_description="{}""#,
+                    self.detail.replace('"', "'")
+                ),
+                codes::INVALID_AUTHORIZATION => {
+                    r#"Bearer realm="tessera", error="invalid_request""#.to_owned()
+                }
+                _ => r#"Bearer realm="tessera""#.to_owned(),
+            },
+        })
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let problem = Problem {
+            type_uri: format!("/problems/{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+            field: self.field.map(str::to_owned),
+        };
+        let mut response = HttpResponse::build(self.status);
+        response.content_type(PROBLEM_CONTENT_TYPE);
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if let Some(value) = self.www_authenticate() {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                response.insert_header((header::WWW_AUTHENTICATE, value));
+            }
+        }
+        if let Some(allow) = self.allow {
+            response.insert_header((header::ALLOW, allow));
+        }
+        response.json(problem)
+    }
+}
+
+impl From<tessera_domain::Error> for ApiError {
+    fn from(error: tessera_domain::Error) -> ApiError {
+        use tessera_domain::Error;
+        match error {
+            Error::InvalidUsername(e) => ApiError::invalid_field("username", e.to_string()),
+            Error::InvalidPassword(e) => ApiError::invalid_field("password", e.to_string()),
+            Error::UsernameTaken => ApiError::username_taken(),
+            // Callers that can fail this way pick the challenge themselves; this default
+            // keeps the conversion total.
+            Error::InvalidCredentials => ApiError::invalid_credentials(Challenge::Bearer),
+            Error::UserNotFound => ApiError::not_found(),
+            Error::Unavailable(cause) => ApiError::unavailable(&cause),
+            Error::Internal(cause) => ApiError::internal(&cause),
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Tessera's HTTP layer (actix-web): the tutorial-compatible routes, the versioned API,
+//! authentication extractors, CORS, security headers, request logging, and the mapping of
+//! every error to an RFC 9457 problem body.
+//!
+//! It talks to storage only through the domain's traits; the binary wires a store in.
+
+mod auth;
+mod error;
+mod logging;
+mod routes;
+mod state;
+
+use std::net::TcpListener;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::error::JsonPayloadError;
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+
+pub use auth::{AuthUser, Credentials, HeaderError, TutorialAuthUser, parse_authorization};
+pub use error::{ApiError, Challenge};
+pub use state::{AppState, HashingPool, TokenIssuer};
+
+/// Which other origins may call the API from a browser.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CorsPolicy {
+    /// Same origin only: no CORS headers.
+    #[default]
+    SameOrigin,
+    /// Any origin (`*`). Tokens travel in `Authorization`, not cookies, so no credentials
+    /// mode is needed.
+    AnyOrigin,
+    /// These exact origins, e.g. `http://localhost:8081`.
+    Origins(Vec<String>),
+}
+
+/// How the HTTP layer behaves, from configuration.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Cross-origin access.
+    pub cors: CorsPolicy,
+    /// Largest accepted JSON body, in bytes.
+    pub max_body_bytes: usize,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            cors: CorsPolicy::SameOrigin,
+            max_body_bytes: 16 * 1024,
+            workers: 0,
+        }
+    }
+}
+
+/// Starts serving on an already bound listener (tests bind port 0 and read the port back).
+/// The returned server runs until it is awaited to completion and stops cleanly on SIGINT
+/// and SIGTERM.
+pub fn serve(
+    listener: TcpListener,
+    state: AppState,
+    settings: HttpSettings,
+) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let workers = settings.workers;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(json_config(settings.max_body_bytes))
+            .wrap(security_headers())
+            .wrap(cors(&settings.cors))
+            .wrap(from_fn(logging::log_request))
+            .configure(routes::health::configure)
+            .configure(routes::v1::configure)
+            .configure(routes::tutorial::configure)
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)?
+    .shutdown_timeout(10);
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found())
+}
+
+/// Headers every response carries.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+}
+
+/// CORS as configured. Preflights are answered without credentials; the headers go on
+/// every response, errors included, so a browser client sees its 401 and can react.
+fn cors(policy: &CorsPolicy) -> Cors {
+    let base = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([
+            header::WWW_AUTHENTICATE,
+            header::LOCATION,
+            header::RETRY_AFTER,
+        ])
+        .max_age(3600);
+    match policy {
+        CorsPolicy::SameOrigin => Cors::default(),
+        CorsPolicy::AnyOrigin => base.allow_any_origin().send_wildcard(),
+        CorsPolicy::Origins(origins) => origins
+            .iter()
+            .fold(base, |cors, origin| cors.allowed_origin(origin)),
+    }
+}
+
+/// JSON bodies: size limit, and problem bodies for every way a body can be wrong.
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(move |error, _: &HttpRequest| {
+            match error {
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => {
+                    ApiError::payload_too_large(limit)
+                }
+                JsonPayloadError::ContentType => ApiError::unsupported_media_type(),
+                JsonPayloadError::Deserialize(e) => ApiError::invalid_body(describe_json_error(&e)),
+                other => ApiError::invalid_body(other.to_string()),
+            }
+            .into()
+        })
+}
+
+/// serde's message without echoing the client's input back (it may hold a password).
+fn describe_json_error(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Syntax | Category::Eof => {
+            format!(
+                "the body is not valid JSON (line {}, column {})",
+                error.line(),
+                error.column()
+            )
+        }
+        Category::Data => {
+            let message = error.to_string();
+            match message.split_once(" at line") {
+                Some((what, _))
+                    if what.starts_with("missing field") || what.starts_with("unknown field") =>
+                {
+                    format!("invalid body: {what}")
+                }
+                _ => {
+                    "invalid body: expected {\"username\": string, \"password\": string}".to_owned()
+                }
+            }
+        }
+        Category::Io => "the body could not be read".to_owned(),
+    }
+}

@@ -1,0 +1,88 @@
+//! The Flask tutorial's routes, with its success shapes byte for byte: Flask's `jsonify`
+//! writes compact JSON followed by a newline.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use tessera_api::{Credentials, TutorialUser};
+
+use crate::auth::{self, TutorialAuthUser};
+use crate::error::{ApiError, Challenge};
+use crate::routes::resource;
+use crate::state::AppState;
+
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(resource("/api/users", "POST").route(web::post().to(register)))
+        .service(resource("/api/register", "POST").route(web::post().to(register)))
+        .service(resource("/api/login", "GET").route(web::get().to(login)))
+        .service(resource("/", "GET").route(web::get().to(hello)));
+}
+
+fn flask_json(value: &impl Serialize) -> Result<HttpResponse, ApiError> {
+    let mut body = serde_json::to_string(value).map_err(|e| ApiError::internal(&e.to_string()))?;
+    body.push('\n');
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
+}
+
+/// `POST /api/users` and `POST /api/register`: `{"username","password"}` → `{"username"}`.
+async fn register(
+    state: web::Data<AppState>,
+    body: web::Json<Credentials>,
+) -> Result<HttpResponse, ApiError> {
+    let Credentials { username, password } = body.into_inner();
+    let accounts = state.accounts.clone();
+    let user = state
+        .hashing
+        .run(move || accounts.register(&username, &password))
+        .await??;
+    flask_json(&TutorialUser {
+        username: user.username,
+    })
+}
+
+/// `GET /api/login` with Basic `user:password` → the token as a JSON string.
+async fn login(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let challenge = Challenge::Basic;
+    let (username, password) = match auth::request_credentials(&request, challenge)? {
+        Some(auth::Credentials::Basic { user_id, password }) => (user_id, password),
+        Some(auth::Credentials::Bearer(_)) => {
+            return Err(ApiError::invalid_authorization(
+                challenge,
+                "sign in with HTTP Basic username:password",
+            ));
+        }
+        None => return Err(ApiError::missing_credentials(challenge)),
+    };
+    let accounts = state.accounts.clone();
+    let user = state
+        .hashing
+        .run(move || accounts.authenticate(&username, &password))
+        .await?
+        .map_err(|e| match e {
+            tessera_domain::Error::InvalidCredentials => ApiError::invalid_credentials(challenge),
+            other => ApiError::from(other),
+        })?;
+    let token = state.tokens.issue(&user)?;
+    let mut response = flask_json(&token)?;
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// `GET /` with a token → `"Hello, <username>"`.
+async fn hello(auth: TutorialAuthUser) -> Result<HttpResponse, ApiError> {
+    flask_json(&format!("Hello, {}", auth.0.user.username))
+}
+
+/// Token responses must not be cached (RFC 6749 section 5.1).
+pub(crate) fn no_store(response: &mut HttpResponse) {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+        .headers_mut()
+        .insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
+}

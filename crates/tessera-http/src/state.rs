@@ -1,0 +1,99 @@
+use std::sync::Arc;
+
+use actix_web::web;
+use base64::Engine;
+use chrono::{Duration, Utc};
+use tessera_domain::{Accounts, User};
+use tessera_token::{Claims, KeySet};
+use tokio::sync::Semaphore;
+
+use crate::error::ApiError;
+
+/// Everything the handlers share.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The account use cases over the configured store.
+    pub accounts: Accounts,
+    /// Issues and verifies access tokens.
+    pub tokens: TokenIssuer,
+    /// Where password hashing runs.
+    pub hashing: HashingPool,
+}
+
+/// Issues access tokens for users and verifies them.
+#[derive(Debug, Clone)]
+pub struct TokenIssuer {
+    keys: Arc<KeySet>,
+    ttl: Duration,
+}
+
+impl TokenIssuer {
+    /// Tokens signed by the key set's first key, living `ttl`.
+    pub fn new(keys: KeySet, ttl: Duration) -> TokenIssuer {
+        TokenIssuer {
+            keys: Arc::new(keys),
+            ttl,
+        }
+    }
+
+    /// How long tokens live.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// A fresh signed access token for `user`.
+    pub fn issue(&self, user: &User) -> Result<String, ApiError> {
+        let claims = Claims::new(user.id.to_string(), random_id(), Utc::now(), self.ttl);
+        self.keys
+            .sign(&claims)
+            .map_err(|e| ApiError::internal(&format!("signing failed: {e}")))
+    }
+
+    /// Verifies signature and time claims at the current time.
+    pub fn verify(&self, token: &str) -> Result<Claims, tessera_token::Error> {
+        self.keys.verify(token, Utc::now())
+    }
+}
+
+/// 128 random bits, URL-safe: a token id (`jti`) no one can guess or repeat.
+fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    // getrandom only fails when the OS has no entropy source at all; an all-zero id then
+    // still yields a valid (if not unique) token rather than a failed sign-in.
+    let _ = getrandom::fill(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A bounded pool for password hashing: at most `permits` bcrypt computations run at
+/// once, on blocking threads, so a flood of sign-ins queues here instead of starving the
+/// async workers that serve token-authenticated requests.
+#[derive(Debug, Clone)]
+pub struct HashingPool {
+    permits: Arc<Semaphore>,
+}
+
+impl HashingPool {
+    /// A pool running at most `concurrency` hashes at once (about the number of cores).
+    pub fn new(concurrency: usize) -> HashingPool {
+        HashingPool {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+        }
+    }
+
+    /// Runs `work` (which hashes or verifies a password, and may touch the store) on a
+    /// blocking thread once a permit is free.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| ApiError::internal("hashing pool closed"))?;
+        web::block(work)
+            .await
+            .map_err(|e| ApiError::internal(&e.to_string()))
+    }
+}

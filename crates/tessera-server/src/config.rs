@@ -1,0 +1,297 @@
+//! Configuration, layered: built-in defaults → `tessera.toml` (optional) → `TESSERA_*`
+//! environment variables and `DATABASE_URL` → command-line flags.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Where the server runs: development generates what is missing, production refuses to
+/// start without it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Convenient defaults: a generated secret kept in the data directory.
+    #[default]
+    Development,
+    /// Strict: an explicit secret of at least 32 bytes is required.
+    Production,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// A secret string from configuration. Its `Debug` and `Serialize` never show it.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct SecretString(String);
+
+impl SecretString {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> SecretString {
+        SecretString(secret.into())
+    }
+
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"<redacted>\"")
+    }
+}
+
+impl Serialize for SecretString {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("<redacted>")
+    }
+}
+
+/// The effective configuration. Field names are the `tessera.toml` keys; the environment
+/// variable is the name upper-cased with the `TESSERA_` prefix.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// `development` or `production`.
+    pub env: Environment,
+    /// Address to listen on.
+    pub bind: String,
+    /// Directory for the SQLite database and the generated development secret.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH`, `postgres://…` or `mysql://…`; default SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// Most open database connections.
+    pub database_max_connections: u32,
+    /// Seconds a request waits for the database before answering 503.
+    pub database_timeout: u64,
+    /// The token signing secret.
+    pub secret_key: Option<SecretString>,
+    /// A file holding the token signing secret (takes precedence over `secret_key`).
+    pub secret_key_file: Option<PathBuf>,
+    /// Access token lifetime, seconds (the tutorial used 600).
+    pub token_ttl: u64,
+    /// bcrypt cost for new password hashes (4–31).
+    pub bcrypt_cost: u32,
+    /// Password hashes computed at once; 0 means one per core.
+    pub hashing_concurrency: usize,
+    /// Browser origins allowed to call the API: comma-separated, or `*`; empty for none.
+    pub cors_origins: String,
+    /// Largest accepted JSON body, bytes.
+    pub max_body_bytes: usize,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            env: Environment::Development,
+            bind: "127.0.0.1:8080".to_owned(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            database_max_connections: 8,
+            database_timeout: 5,
+            secret_key: None,
+            secret_key_file: None,
+            token_ttl: 600,
+            bcrypt_cost: 12,
+            hashing_concurrency: 0,
+            cors_origins: String::new(),
+            max_body_bytes: 16 * 1024,
+            workers: 0,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    /// `--bind`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+    /// `--database-url`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// `--data-dir`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A layer could not be read or holds a value of the wrong type.
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    /// A value is out of range.
+    #[error("invalid configuration: {0}")]
+    OutOfRange(String),
+}
+
+impl Config {
+    /// Loads the layers. `file` is `--config`; without it `./tessera.toml` is read when it
+    /// exists.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        Self::from_figment(Self::figment(file, overrides))
+    }
+
+    /// The layered sources, before extraction (tests add their own layers on top).
+    pub fn figment(file: Option<&Path>, overrides: &Overrides) -> Figment {
+        let file = file
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("tessera.toml"));
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("TESSERA_").ignore(&["CONFIG"]))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(Serialized::defaults(overrides))
+    }
+
+    /// Extracts and checks a configuration.
+    pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(4..=31).contains(&self.bcrypt_cost) {
+            return Err(ConfigError::OutOfRange(format!(
+                "bcrypt_cost must be between 4 and 31, not {}",
+                self.bcrypt_cost
+            )));
+        }
+        if self.token_ttl == 0 || self.token_ttl > 86_400 * 365 {
+            return Err(ConfigError::OutOfRange(
+                "token_ttl must be between 1 second and a year".to_owned(),
+            ));
+        }
+        if self.database_max_connections == 0 {
+            return Err(ConfigError::OutOfRange(
+                "database_max_connections must be at least 1".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to SQLite inside the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("tessera.db").display()),
+        }
+    }
+
+    /// The CORS policy `cors_origins` describes.
+    pub fn cors_policy(&self) -> tessera_http::CorsPolicy {
+        let origins: Vec<String> = self
+            .cors_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| o.trim_end_matches('/').to_owned())
+            .collect();
+        if origins.iter().any(|o| o == "*") {
+            tessera_http::CorsPolicy::AnyOrigin
+        } else if origins.is_empty() {
+            tessera_http::CorsPolicy::SameOrigin
+        } else {
+            tessera_http::CorsPolicy::Origins(origins)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn layers_apply_in_order() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "tessera.toml",
+                "bind = \"0.0.0.0:1\"\ntoken_ttl = 60\nbcrypt_cost = 5",
+            )?;
+            jail.set_env("TESSERA_TOKEN_TTL", "120");
+            jail.set_env("DATABASE_URL", "sqlite://from-env.db");
+            let overrides = Overrides {
+                bind: Some("127.0.0.1:9".into()),
+                ..Overrides::default()
+            };
+            let config = Config::load(None, &overrides).map_err(|e| e.to_string())?;
+            assert_eq!(config.bind, "127.0.0.1:9", "flags beat the file");
+            assert_eq!(config.token_ttl, 120, "environment beats the file");
+            assert_eq!(config.bcrypt_cost, 5, "the file beats defaults");
+            assert_eq!(config.database_url(), "sqlite://from-env.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_in_the_data_dir() {
+        Jail::expect_with(|_| {
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(config.bind, "127.0.0.1:8080");
+            assert_eq!(config.token_ttl, 600);
+            assert_eq!(config.database_url(), "sqlite://./data/tessera.db");
+            assert_eq!(config.cors_policy(), tessera_http::CorsPolicy::SameOrigin);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_a_reason() {
+        Jail::expect_with(|jail| {
+            jail.set_env("TESSERA_BCRYPT_COST", "3");
+            let error = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("bcrypt_cost"), "{error}");
+            jail.set_env("TESSERA_BCRYPT_COST", "twelve");
+            let error = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("bcrypt_cost"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn cors_origins_parse() {
+        let mut config = Config {
+            cors_origins: "http://a.test, http://b.test/".into(),
+            ..Config::default()
+        };
+        assert_eq!(
+            config.cors_policy(),
+            tessera_http::CorsPolicy::Origins(vec!["http://a.test".into(), "http://b.test".into()])
+        );
+        config.cors_origins = "*".into();
+        assert_eq!(config.cors_policy(), tessera_http::CorsPolicy::AnyOrigin);
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let config = Config {
+            secret_key: Some(SecretString::new("hunter2hunter2")),
+            ..Config::default()
+        };
+        assert!(!format!("{config:?}").contains("hunter2"));
+        assert!(!serde_json::to_string(&config).unwrap().contains("hunter2"));
+    }
+}

@@ -1,0 +1,153 @@
+//! `tessera`: the token-authentication service and its administration commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tessera_server::config::{Config, LogFormat, Overrides};
+use tessera_server::{Application, commands, keys, startup};
+use tracing_subscriber::EnvFilter;
+
+/// Token authentication for your app: register, sign in, get a signed token, call
+/// protected endpoints with it.
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about,
+    after_help = "Configuration: defaults, then tessera.toml, then TESSERA_* \
+    environment variables and DATABASE_URL, then these flags. See docs/configuration.md."
+)]
+struct Cli {
+    /// Configuration file (default: ./tessera.toml when it exists).
+    #[arg(long, global = true, env = "TESSERA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database: sqlite://PATH, postgres://… or mysql://… (overrides DATABASE_URL).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Directory for the SQLite database and the development secret.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API (migrates the database first).
+    #[command(after_help = "Example: tessera serve --bind 0.0.0.0:8080")]
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    #[command(after_help = "Example: DATABASE_URL=postgres://tessera@db/tessera tessera migrate")]
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Print a fresh random 256-bit secret for TESSERA_SECRET_KEY.
+    #[command(after_help = "Example: tessera keygen > /etc/tessera/secret.key")]
+    Keygen,
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Create a user; the password is read from a prompt, or from stdin when piped.
+    #[command(after_help = "Example: printf '%s\\n' \"$PASSWORD\" | tessera users add alice")]
+    Add {
+        /// The new username.
+        username: String,
+    },
+    /// List users.
+    #[command(after_help = "Example: tessera users list --json")]
+    List {
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a user.
+    #[command(after_help = "Example: tessera users delete alice")]
+    Delete {
+        /// The username.
+        username: String,
+    },
+    /// Set a user's password; read from a prompt, or from stdin when piped.
+    #[command(
+        after_help = "Example: printf '%s\\n' \"$PASSWORD\" | tessera users set-password alice"
+    )]
+    SetPassword {
+        /// The username.
+        username: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("tessera: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("TESSERA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let bind = match &cli.command {
+        Command::Serve { bind } => bind.clone(),
+        _ => None,
+    };
+    let overrides = Overrides {
+        bind,
+        database_url: cli.database_url,
+        data_dir: cli.data_dir,
+    };
+    let config = Config::load(cli.config.as_deref(), &overrides)?;
+    init_logging(config.log_format);
+    match cli.command {
+        Command::Serve { .. } => actix_web::rt::System::new().block_on(async {
+            let application = Application::build(&config)?;
+            application.run_until_stopped().await?;
+            tracing::info!("stopped");
+            Ok(())
+        }),
+        Command::Migrate => {
+            let applied = tessera_store::run_migrations(&config.database_url())?;
+            println!("applied {applied} migration(s)");
+            Ok(())
+        }
+        Command::Keygen => {
+            println!("{}", keys::generate_secret());
+            Ok(())
+        }
+        Command::Users(command) => {
+            let accounts = startup::accounts(&config)?;
+            let output = match command {
+                UsersCommand::Add { username } => {
+                    let password = commands::read_password("Password: ")?;
+                    commands::add_user(&accounts, &username, &password)?
+                }
+                UsersCommand::List { json } => commands::list_users(&accounts, json)?,
+                UsersCommand::Delete { username } => commands::delete_user(&accounts, &username)?,
+                UsersCommand::SetPassword { username } => {
+                    let password = commands::read_password("New password: ")?;
+                    commands::set_password(&accounts, &username, &password)?
+                }
+            };
+            println!("{output}");
+            Ok(())
+        }
+    }
+}

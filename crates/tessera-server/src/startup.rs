@@ -1,0 +1,90 @@
+//! Composition: the configured store, domain and HTTP layer become one running server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use anyhow::Context;
+use tessera_domain::{Accounts, PasswordHasher};
+use tessera_http::{AppState, HashingPool, HttpSettings, TokenIssuer};
+use tessera_store::{Database, PoolOptions};
+
+use crate::config::Config;
+use crate::keys;
+
+/// The account use cases over the configured database, after applying migrations.
+pub fn accounts(config: &Config) -> anyhow::Result<Accounts> {
+    let url = config.database_url();
+    let applied = tessera_store::run_migrations(&url).with_context(|| {
+        format!(
+            "cannot prepare the database {}",
+            tessera_store::redact_url(&url)
+        )
+    })?;
+    if applied > 0 {
+        tracing::info!(applied, "applied database migrations");
+    }
+    let options = PoolOptions {
+        max_connections: config.database_max_connections,
+        acquire_timeout: Duration::from_secs(config.database_timeout),
+    };
+    let database = Database::open(&url, &options)?;
+    Ok(Accounts::new(
+        Arc::new(database),
+        PasswordHasher::new(config.bcrypt_cost),
+    ))
+}
+
+/// A server bound to its address and ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Migrates the database, loads the keys and binds the listener. Binding port 0 picks
+    /// a free port; [`Application::port`] tells which.
+    pub fn build(config: &Config) -> anyhow::Result<Application> {
+        let keys = keys::key_set(config)?;
+        let accounts = accounts(config)?;
+        let ttl = chrono::Duration::seconds(i64::try_from(config.token_ttl)?);
+        let state = AppState {
+            accounts,
+            tokens: TokenIssuer::new(keys, ttl),
+            hashing: HashingPool::new(match config.hashing_concurrency {
+                0 => std::thread::available_parallelism().map_or(2, usize::from),
+                n => n,
+            }),
+        };
+        let listener = TcpListener::bind(&config.bind)
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let settings = HttpSettings {
+            cors: config.cors_policy(),
+            max_body_bytes: config.max_body_bytes,
+            workers: config.workers,
+        };
+        let server = tessera_http::serve(listener, state, settings)?;
+        tracing::info!(address = %config.bind, port, "tessera is listening");
+        Ok(Application { port, server })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

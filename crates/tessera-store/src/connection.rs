@@ -1,0 +1,176 @@
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+
+use crate::Error;
+
+/// A connection to whichever backend `DATABASE_URL` names. Queries written against it
+/// must work on every backend, which keeps the repository code backend-neutral.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// Embedded SQLite, the zero-setup default.
+    #[cfg(feature = "sqlite")]
+    Sqlite(diesel::SqliteConnection),
+    /// PostgreSQL, for production and many processes.
+    #[cfg(feature = "postgres")]
+    Postgres(diesel::PgConnection),
+    /// MySQL or MariaDB.
+    #[cfg(feature = "mysql")]
+    Mysql(diesel::MysqlConnection),
+}
+
+impl std::fmt::Debug for DbConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DbConnection")
+    }
+}
+
+/// The database backends, as named by the scheme of `DATABASE_URL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite://PATH`
+    Sqlite,
+    /// `postgres://…` or `postgresql://…`
+    Postgres,
+    /// `mysql://…` (also MariaDB)
+    Mysql,
+}
+
+impl Backend {
+    /// The backend a `DATABASE_URL` names, whether or not this build supports it.
+    pub fn from_url(url: &str) -> Result<Backend, Error> {
+        if url.starts_with("sqlite://") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+            Ok(Backend::Mysql)
+        } else {
+            Err(Error::UnsupportedUrl(redact_url(url)))
+        }
+    }
+
+    /// The backend's name, as used for its Cargo feature.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+            Backend::Mysql => "mysql",
+        }
+    }
+
+    /// Statements run on every new connection: UTC everywhere so timestamps mean one thing,
+    /// and for SQLite the settings that make concurrent writers wait instead of failing.
+    fn session_setup(self) -> &'static str {
+        match self {
+            Backend::Sqlite => {
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+            }
+            Backend::Postgres => "SET TIME ZONE 'UTC';",
+            Backend::Mysql => "SET time_zone = '+00:00';",
+        }
+    }
+}
+
+/// Opens one connection to `url` and prepares its session.
+pub(crate) fn establish(url: &str) -> Result<DbConnection, Error> {
+    let backend = Backend::from_url(url)?;
+    let mut connection = establish_raw(backend, url)?;
+    connection
+        .batch_execute(backend.session_setup())
+        .map_err(|e| Error::Connect(e.to_string()))?;
+    Ok(connection)
+}
+
+fn establish_raw(backend: Backend, url: &str) -> Result<DbConnection, Error> {
+    let connect_error = |e: diesel::ConnectionError| Error::Connect(e.to_string());
+    match backend {
+        #[cfg(feature = "sqlite")]
+        Backend::Sqlite => {
+            let path = sqlite_path(url);
+            if let Some(parent) = std::path::Path::new(path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        Error::Connect(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+            }
+            diesel::SqliteConnection::establish(path)
+                .map(DbConnection::Sqlite)
+                .map_err(connect_error)
+        }
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => diesel::PgConnection::establish(url)
+            .map(DbConnection::Postgres)
+            .map_err(connect_error),
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => {
+            let url = url.replacen("mariadb://", "mysql://", 1);
+            diesel::MysqlConnection::establish(&url)
+                .map(DbConnection::Mysql)
+                .map_err(connect_error)
+        }
+        #[allow(unreachable_patterns)]
+        other => Err(Error::BackendNotBuilt(other.name())),
+    }
+}
+
+/// The file path inside a `sqlite://PATH` URL (`sqlite:///abs/path` is absolute).
+pub(crate) fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").unwrap_or(url)
+}
+
+/// A URL fit for logs and error messages: any password is replaced.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_follows_the_url_scheme() {
+        assert_eq!(
+            Backend::from_url("sqlite://data/t.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("mysql://root@h/db").unwrap(),
+            Backend::Mysql
+        );
+        assert!(matches!(
+            Backend::from_url("data/t.db"),
+            Err(Error::UnsupportedUrl(_))
+        ));
+    }
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact_url("postgres://u:s3cret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        let error = Backend::from_url("redis://u:s3cret@h")
+            .unwrap_err()
+            .to_string();
+        assert!(!error.contains("s3cret"), "{error}");
+    }
+}

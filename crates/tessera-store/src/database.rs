@@ -1,0 +1,162 @@
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
+use tessera_domain::{NewUser, StoreError, User, UserId, UserRepository, Username};
+
+use crate::error::to_store_error;
+use crate::models::NewUserRow;
+use crate::{Backend, DbConnection, Error, users};
+
+/// Sizing of the connection pool.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// Most connections kept open at once.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before the store reports itself
+    /// unavailable.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A pool of connections to one database; implements the domain's repository traits.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<Manager>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// A pool for `url`. Connections are opened lazily, so this succeeds while the database
+    /// is down and the service recovers by itself when it returns.
+    pub fn open(url: &str, options: &PoolOptions) -> Result<Database, Error> {
+        let backend = Backend::from_url(url)?;
+        let pool = Pool::builder()
+            .max_size(options.max_connections)
+            .min_idle(Some(0))
+            .connection_timeout(options.acquire_timeout)
+            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .build_unchecked(Manager {
+                url: url.to_owned(),
+            });
+        Ok(Database { pool, backend })
+    }
+
+    /// Which backend this pool talks to.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn connection(&self) -> Result<PooledConnection<Manager>, StoreError> {
+        self.pool
+            .get()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// Runs `f` on a pooled connection, mapping Diesel's errors to the domain's.
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<T>,
+    ) -> Result<T, StoreError> {
+        let mut connection = self.connection()?;
+        f(&mut connection).map_err(to_store_error)
+    }
+}
+
+/// Hands out connections for `r2d2`, opening them with the session set-up of
+/// [`crate::connection::establish`].
+struct Manager {
+    url: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = Error;
+
+    fn connect(&self) -> Result<DbConnection, Error> {
+        crate::connection::establish(&self.url)
+    }
+
+    fn is_valid(&self, connection: &mut DbConnection) -> Result<(), Error> {
+        connection.ping().map_err(Error::Query)
+    }
+
+    fn has_broken(&self, connection: &mut DbConnection) -> bool {
+        connection.is_broken()
+    }
+}
+
+/// Ids beyond `i32` cannot exist in the table; such lookups simply find nothing.
+fn row_id(id: UserId) -> Option<i32> {
+    i32::try_from(id.0).ok()
+}
+
+impl UserRepository for Database {
+    fn insert_user(&self, new_user: &NewUser<'_>) -> Result<User, StoreError> {
+        let username_key = new_user.username.canonical();
+        let row = NewUserRow {
+            username: new_user.username.as_str(),
+            username_key: &username_key,
+            password_hash: new_user.password_hash,
+            created_at: new_user.created_at.naive_utc(),
+            updated_at: new_user.created_at.naive_utc(),
+        };
+        self.with(|conn| users::insert(conn, &row)).map(User::from)
+    }
+
+    fn find_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
+        let key = username.canonical();
+        Ok(self.with(|conn| users::by_key(conn, &key))?.map(User::from))
+    }
+
+    fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        let Some(id) = row_id(id) else {
+            return Ok(None);
+        };
+        Ok(self.with(|conn| users::by_id(conn, id))?.map(User::from))
+    }
+
+    fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        Ok(self.with(users::all)?.into_iter().map(User::from).collect())
+    }
+
+    fn update_password_hash(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        updated_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let Some(id) = row_id(id) else {
+            return Ok(false);
+        };
+        self.with(|conn| users::set_password_hash(conn, id, password_hash, updated_at.naive_utc()))
+    }
+
+    fn delete_user(&self, id: UserId) -> Result<bool, StoreError> {
+        let Some(id) = row_id(id) else {
+            return Ok(false);
+        };
+        self.with(|conn| users::delete(conn, id))
+    }
+
+    fn ping(&self) -> Result<(), StoreError> {
+        let mut connection = self.connection()?;
+        connection.ping().map(|_| ()).map_err(to_store_error)
+    }
+}

@@ -1,0 +1,24 @@
+//! Tessera's storage: one Diesel connection type over SQLite, PostgreSQL and MySQL/MariaDB,
+//! embedded migrations for each, and the repository implementations of the traits that
+//! `tessera-domain` declares.
+//!
+//! `DATABASE_URL` picks the backend at run time: `sqlite://PATH`, `postgres://…`,
+//! `mysql://…`. Each backend is a Cargo feature; SQLite (bundled) is the default.
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+compile_error!("enable at least one database backend: features `sqlite`, `postgres` or `mysql`");
+
+mod connection;
+mod database;
+mod error;
+mod migrations;
+mod models;
+mod schema;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod users;
+
+pub use connection::{Backend, DbConnection, redact_url};
+pub use database::{Database, PoolOptions};
+pub use error::Error;
+pub use migrations::run_migrations;

@@ -1,0 +1,47 @@
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use diesel::connection::SimpleConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::{Backend, Error};
+
+#[cfg(feature = "sqlite")]
+const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+#[cfg(feature = "postgres")]
+const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+#[cfg(feature = "mysql")]
+const MYSQL: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
+
+/// Applies every pending migration embedded in the binary and returns how many ran.
+///
+/// Safe to call from several processes at once: PostgreSQL and MySQL take a database-wide
+/// advisory lock for the duration, SQLite an exclusive write lock per migration.
+pub fn run_migrations(url: &str) -> Result<usize, Error> {
+    let backend = Backend::from_url(url)?;
+    let mut connection = crate::connection::establish(url)?;
+    let migration_error =
+        |e: Box<dyn std::error::Error + Send + Sync>| Error::Migration(e.to_string());
+    match (&mut connection, backend) {
+        #[cfg(feature = "sqlite")]
+        (crate::DbConnection::Sqlite(conn), Backend::Sqlite) => Ok(conn
+            .run_pending_migrations(SQLITE)
+            .map_err(migration_error)?
+            .len()),
+        #[cfg(feature = "postgres")]
+        (crate::DbConnection::Postgres(conn), Backend::Postgres) => {
+            // Session-level advisory lock: the key is an arbitrary constant for "tessera migrations".
+            conn.batch_execute("SELECT pg_advisory_lock(7365726173);")?;
+            let result = conn.run_pending_migrations(POSTGRES).map(|v| v.len());
+            conn.batch_execute("SELECT pg_advisory_unlock(7365726173);")?;
+            result.map_err(migration_error)
+        }
+        #[cfg(feature = "mysql")]
+        (crate::DbConnection::Mysql(conn), Backend::Mysql) => {
+            conn.batch_execute("DO GET_LOCK('tessera_migrations', 60);")?;
+            let result = conn.run_pending_migrations(MYSQL).map(|v| v.len());
+            conn.batch_execute("DO RELEASE_LOCK('tessera_migrations');")?;
+            result.map_err(migration_error)
+        }
+        #[allow(unreachable_patterns)]
+        _ => Err(Error::BackendNotBuilt(backend.name())),
+    }
+}

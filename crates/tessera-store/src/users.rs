@@ -1,0 +1,62 @@
+//! Queries on `users`. Each takes the connection it runs on and returns Diesel's own
+//! result, so they compose inside transactions and tests can call them directly.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::DbConnection;
+use crate::models::{NewUserRow, UserRow};
+use crate::schema::users;
+
+/// Inserts a user and reads it back (MySQL has no `RETURNING`, so it is a second query in
+/// the same transaction).
+pub(crate) fn insert(conn: &mut DbConnection, row: &NewUserRow<'_>) -> QueryResult<UserRow> {
+    conn.transaction(|conn| {
+        diesel::insert_into(users::table)
+            .values(row)
+            .execute(conn)?;
+        by_key(conn, row.username_key)?.ok_or(diesel::result::Error::NotFound)
+    })
+}
+
+pub(crate) fn by_key(conn: &mut DbConnection, username_key: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::username_key.eq(username_key))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn by_id(conn: &mut DbConnection, id: i32) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn all(conn: &mut DbConnection) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .order(users::id)
+        .select(UserRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn set_password_hash(
+    conn: &mut DbConnection,
+    id: i32,
+    password_hash: &str,
+    updated_at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let changed = diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::updated_at.eq(updated_at),
+        ))
+        .execute(conn)?;
+    Ok(changed > 0)
+}
+
+pub(crate) fn delete(conn: &mut DbConnection, id: i32) -> QueryResult<bool> {
+    Ok(diesel::delete(users::table.find(id)).execute(conn)? > 0)
+}
