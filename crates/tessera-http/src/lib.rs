@@ -8,6 +8,7 @@ mod auth;
 mod error;
 mod logging;
 mod routes;
+mod spa;
 mod state;
 
 use std::net::TcpListener;
@@ -17,10 +18,11 @@ use actix_web::dev::Server;
 use actix_web::error::JsonPayloadError;
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpServer, web};
 
 pub use auth::{AuthUser, Credentials, HeaderError, TutorialAuthUser, parse_authorization};
 pub use error::{ApiError, Challenge};
+pub use spa::CONTENT_SECURITY_POLICY;
 pub use state::{AppState, HashingPool, TokenIssuer};
 
 /// Which other origins may call the API from a browser.
@@ -45,6 +47,8 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// Worker threads; 0 means one per core.
     pub workers: usize,
+    /// The built web app (`index.html` and its assets), when it is served.
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for HttpSettings {
@@ -53,6 +57,7 @@ impl Default for HttpSettings {
             cors: CorsPolicy::SameOrigin,
             max_body_bytes: 16 * 1024,
             workers: 0,
+            web_dir: None,
         }
     }
 }
@@ -66,10 +71,12 @@ pub fn serve(
     settings: HttpSettings,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(state);
+    let web_root = web::Data::new(spa::WebRoot(settings.web_dir.clone()));
     let workers = settings.workers;
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(web_root.clone())
             .app_data(json_config(settings.max_body_bytes))
             .wrap(security_headers())
             .wrap(cors(&settings.cors))
@@ -77,7 +84,7 @@ pub fn serve(
             .configure(routes::health::configure)
             .configure(routes::v1::configure)
             .configure(routes::tutorial::configure)
-            .default_service(web::to(not_found))
+            .default_service(web::to(spa::fallback))
     })
     .listen(listener)?
     .shutdown_timeout(10);
@@ -85,10 +92,6 @@ pub fn serve(
         server = server.workers(workers);
     }
     Ok(server.run())
-}
-
-async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found())
 }
 
 /// Headers every response carries.

@@ -93,6 +93,8 @@ pub struct Config {
     pub workers: usize,
     /// `text` or `json`.
     pub log_format: LogFormat,
+    /// The built web app; served when it holds an `index.html`.
+    pub web_dir: PathBuf,
 }
 
 impl Default for Config {
@@ -113,6 +115,7 @@ impl Default for Config {
             max_body_bytes: 16 * 1024,
             workers: 0,
             log_format: LogFormat::Text,
+            web_dir: PathBuf::from("web/dist"),
         }
     }
 }

@@ -36,6 +36,19 @@ pub fn accounts(config: &Config) -> anyhow::Result<Accounts> {
     ))
 }
 
+/// The web app's directory when it has been built, else `None` (API only).
+fn web_dir(config: &Config) -> Option<std::path::PathBuf> {
+    if config.web_dir.join("index.html").is_file() {
+        Some(config.web_dir.clone())
+    } else {
+        tracing::info!(
+            web_dir = %config.web_dir.display(),
+            "no web app there (run `make web`); serving the API only"
+        );
+        None
+    }
+}
+
 /// A server bound to its address and ready to run.
 pub struct Application {
     port: u16,
@@ -72,6 +85,7 @@ impl Application {
             cors: config.cors_policy(),
             max_body_bytes: config.max_body_bytes,
             workers: config.workers,
+            web_dir: web_dir(config),
         };
         let server = tessera_http::serve(listener, state, settings)?;
         tracing::info!(address = %config.bind, port, "tessera is listening");

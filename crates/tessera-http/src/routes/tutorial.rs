@@ -2,7 +2,7 @@
 //! writes compact JSON followed by a newline.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use tessera_api::{Credentials, TutorialUser};
 
@@ -71,8 +71,15 @@ async fn login(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpR
     Ok(response)
 }
 
-/// `GET /` with a token → `"Hello, <username>"`.
-async fn hello(auth: TutorialAuthUser) -> Result<HttpResponse, ApiError> {
+/// `GET /` with a token → `"Hello, <username>"`. A browser navigation without
+/// credentials gets the web app instead.
+async fn hello(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    if request.headers().get(header::AUTHORIZATION).is_none() {
+        if let Some(index) = crate::spa::index_for_navigation(&request) {
+            return Ok(index);
+        }
+    }
+    let auth = TutorialAuthUser::from_request(&request, &mut actix_web::dev::Payload::None).await?;
     flask_json(&format!("Hello, {}", auth.0.user.username))
 }
 

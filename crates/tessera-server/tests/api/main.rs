@@ -1,0 +1,26 @@
+//! HTTP integration tests: the real application on port 0, a real HTTP client, and a
+//! fresh database per test — on SQLite always, and on PostgreSQL and MariaDB when the
+//! binary is built with their features (`make test` does).
+
+mod helpers;
+
+/// Runs each listed `async fn case(backend)` once per compiled-in backend.
+macro_rules! backend_tests {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[actix_web::test] async fn $case() { super::$case(tessera_store::Backend::Sqlite).await } )*
+        }
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            $( #[actix_web::test] async fn $case() { super::$case(tessera_store::Backend::Postgres).await } )*
+        }
+        #[cfg(feature = "mysql")]
+        mod mysql {
+            $( #[actix_web::test] async fn $case() { super::$case(tessera_store::Backend::Mysql).await } )*
+        }
+    };
+}
+
+mod platform;
+mod tutorial;
+mod v1;

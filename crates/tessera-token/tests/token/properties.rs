@@ -1,0 +1,149 @@
+//! Property tests: round trips, any changed byte is rejected, no input panics.
+
+use chrono::Duration;
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+use tessera_token::legacy::LegacyVerifier;
+use tessera_token::{Claims, Secret, decode_unverified};
+
+use crate::support::*;
+
+const NAMED: [&str; 6] = ["sub", "iat", "exp", "nbf", "jti", "sid"];
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<String>().prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+            prop::collection::btree_map(any::<String>(), inner, 0..4)
+                .prop_map(|map| Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+prop_compose! {
+    /// Claims valid at [`t0`], with arbitrary text and extra claims.
+    fn arbitrary_claims()(
+        sub in any::<String>(),
+        jti in any::<String>(),
+        issued_before in 0i64..10_000_000,
+        lifetime in 1i64..10_000_000,
+        nbf_before in proptest::option::of(0i64..10_000_000),
+        sid in proptest::option::of(any::<String>()),
+        extra in prop::collection::btree_map(any::<String>(), json_value(), 0..5),
+    ) -> Claims {
+        let mut claims = Claims::new(sub, jti, t0() - Duration::seconds(issued_before), Duration::seconds(issued_before + lifetime));
+        claims.nbf = nbf_before.map(|before| t0().timestamp() - before);
+        claims.sid = sid;
+        claims.extra = extra
+            .into_iter()
+            .filter(|(key, _)| !NAMED.contains(&key.as_str()))
+            .collect::<Map<String, Value>>();
+        claims
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn signed_claims_round_trip(claims in arbitrary_claims()) {
+        let token = keys().sign(&claims).unwrap();
+        prop_assert_eq!(keys().verify(&token, t0()).unwrap(), claims.clone());
+        let (_, decoded) = decode_unverified(&token).unwrap();
+        prop_assert_eq!(decoded, serde_json::to_value(&claims).unwrap());
+    }
+
+    #[test]
+    fn every_single_byte_change_is_rejected(
+        claims in arbitrary_claims(),
+        replacement in prop::sample::select(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ \0~".to_vec()
+        ),
+    ) {
+        let token = keys().sign(&claims).unwrap();
+        for index in 0..token.len() {
+            let mut bytes = token.clone().into_bytes();
+            if bytes[index] == replacement {
+                continue;
+            }
+            bytes[index] = replacement;
+            let changed = String::from_utf8(bytes).unwrap();
+            prop_assert!(keys().verify(&changed, t0()).is_err(), "accepted {}", changed);
+        }
+    }
+
+    #[test]
+    fn arbitrary_strings_never_panic(input in any::<String>()) {
+        exercise(&input);
+    }
+
+    #[test]
+    fn token_shaped_strings_never_panic(input in "[A-Za-z0-9_=+/.\\- ]{0,200}") {
+        exercise(&input);
+    }
+
+    #[test]
+    fn dot_joined_base64_segments_never_panic(
+        segments in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 0..6),
+    ) {
+        let encoded: Vec<String> = segments.iter().map(|bytes| b64(bytes)).collect();
+        exercise(&encoded.join("."));
+    }
+
+    #[test]
+    fn correctly_signed_arbitrary_json_never_panics(
+        header in prop_oneof![Just(HEADER.to_vec()), any::<Vec<u8>>(), json_value().prop_map(|v| v.to_string().into_bytes())],
+        payload in prop_oneof![
+            any::<Vec<u8>>(),
+            json_value().prop_map(|v| v.to_string().into_bytes()),
+            r#"\{("(sub|iat|exp|nbf|jti|sid|id|alg)":(-?[0-9]{1,22}(\.[0-9]{1,3})?(e[0-9]{1,3})?|"[a-z]{0,3}"|null|true|\[\]),?){0,7}\}"#
+                .prop_map(String::into_bytes),
+        ],
+    ) {
+        let token = forge(&header, &payload);
+        exercise(&token);
+        // Structurally valid HS256 header: the outcome depends on the claims alone.
+        if header == HEADER {
+            let verified = keys().verify(&token, t0());
+            if let Ok(claims) = verified {
+                prop_assert_eq!(serde_json::to_value(&claims).unwrap(), serde_json::from_slice::<Value>(&payload).unwrap());
+            }
+        }
+    }
+}
+
+/// Runs every parser on `input`; the property is that none of them panics.
+fn exercise(input: &str) {
+    let _ = keys().verify(input, t0());
+    let _ = keys().with_leeway(u32::MAX).verify(input, t0());
+    let _ = decode_unverified(input);
+    let _ = LegacyVerifier::new(Secret::new(SECRET)).verify(input, t0());
+}
+
+#[test]
+fn every_bit_flip_and_every_ascii_substitution_is_rejected() {
+    let token = keys().sign(&claims()).unwrap();
+    let keys = keys();
+    for index in 0..token.len() {
+        let original = token.as_bytes()[index];
+        let flips = (0..8).map(|bit| original ^ (1 << bit));
+        for replacement in flips.chain(0u8..128) {
+            if replacement == original {
+                continue;
+            }
+            let mut bytes = token.clone().into_bytes();
+            bytes[index] = replacement;
+            // verify takes &str; changes that break UTF-8 never reach it.
+            if let Ok(changed) = String::from_utf8(bytes) {
+                assert!(keys.verify(&changed, t0()).is_err(), "accepted {changed:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs what building, the web app or the tests need, and nothing twice.
+#   install-deps.sh build   client libraries of PostgreSQL and MariaDB/MySQL
+#   install-deps.sh web     wasm32 target, wasm-bindgen-cli (the Cargo.lock version), wasm-opt
+#   install-deps.sh test    Chromium + ChromeDriver, diesel CLI, Python tools in target/py
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  ((${#missing[@]})) || return 0
+  echo "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The version of a package as locked in Cargo.lock.
+locked_version() {
+  awk -v name="$1" '$0 == "name = \"" name "\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+cargo_install() { # cargo_install CRATE VERSION BINARY [cargo install args…]
+  local crate=$1 version=$2 binary=$3; shift 3
+  if command -v "$binary" >/dev/null && "$binary" --version 2>/dev/null | grep -q -- "$version"; then
+    return 0
+  fi
+  echo "installing $crate $version"
+  cargo install --locked --quiet "$crate" --version "$version" "$@"
+}
+
+build() {
+  apt_install pkg-config libpq-dev libmariadb-dev libmariadb-dev-compat
+}
+
+web() {
+  rustup target list --installed | grep -q '^wasm32-unknown-unknown$' \
+    || rustup target add wasm32-unknown-unknown
+  apt_install binaryen
+  local version
+  version=$(locked_version wasm-bindgen)
+  if [[ -n $version ]]; then
+    cargo_install wasm-bindgen-cli "$version" wasm-bindgen
+  fi
+}
+
+test() {
+  build
+  apt_install chromium chromium-driver
+  cargo_install diesel_cli "$(locked_version diesel)" diesel --no-default-features --features sqlite-bundled,postgres,mysql
+  if [[ ! -x target/py/bin/python ]]; then
+    python3 -m venv target/py
+  fi
+  # Pinned: itsdangerous 1.1 is the last with TimedJSONWebSignatureSerializer; passlib 1.7.4
+  # does not start with bcrypt 5.
+  local wanted=(itsdangerous==1.1.0 passlib==1.7.4 bcrypt==4.0.1 PyJWT==2.10.1)
+  if ! target/py/bin/python -m pip freeze 2>/dev/null | grep -qi '^itsdangerous==1.1.0$' \
+     || ! target/py/bin/python -m pip freeze 2>/dev/null | grep -qi '^pyjwt==2.10.1$'; then
+    target/py/bin/python -m pip install --quiet --disable-pip-version-check "${wanted[@]}"
+  fi
+}
+
+for what in "$@"; do "$what"; done
