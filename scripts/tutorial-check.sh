@@ -1,23 +1,50 @@
 #!/usr/bin/env bash
-# Starts the release `tessera` on a free port with a fresh SQLite database in a temporary
-# directory, replays the tutorial's curl session against it, and stops it.
+# Starts the release `tessera` on a free port with a fresh database, replays the tutorial's
+# curl session against it, and stops it — on SQLite, and on PostgreSQL and MariaDB when
+# they answer (required when CI=true).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 check=../shared/checks/tutorial-session.sh
 [[ -f $check ]] || { echo "missing $check" >&2; exit 1; }
 dir=$(mktemp -d)
-port_file="$dir/port"
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
-# Port 0: the OS picks a free port; the server logs the one it got.
-TESSERA_DATA_DIR="$dir" TESSERA_BCRYPT_COST=4 TESSERA_LOG_FORMAT=json \
-  ./target/release/tessera serve --bind 127.0.0.1:0 >"$dir/log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do
-  port=$(grep -o '"port":[0-9]*' "$dir/log" | head -1 | cut -d: -f2 || true)
-  [[ -n $port ]] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$dir/log"; exit 1; }
-  sleep 0.1
-done
-[[ -n ${port:-} ]] || { echo "tessera did not start"; cat "$dir/log"; exit 1; }
-echo "tutorial session against http://127.0.0.1:$port"
-bash "$check" "http://127.0.0.1:$port"
+name="tessera_session_$$"
+pid=
+cleanup() {
+  [[ -n $pid ]] && { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+  psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $name" postgres 2>/dev/null || true
+  mariadb -h 127.0.0.1 -u root -e "DROP DATABASE IF EXISTS $name" 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+session() { # session LABEL DATABASE_URL
+  local label=$1 url=$2 log="$dir/$1.log" port=
+  # Port 0: the OS picks a free port; the server logs the one it got.
+  DATABASE_URL=$url TESSERA_DATA_DIR="$dir" TESSERA_BCRYPT_COST=4 TESSERA_LOG_FORMAT=json \
+    ./target/release/tessera serve --bind 127.0.0.1:0 >"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 300); do
+    port=$(grep -o '"port":[0-9]*' "$log" | head -1 | cut -d: -f2 || true)
+    [[ -n $port ]] && break
+    kill -0 "$pid" 2>/dev/null || { cat "$log"; exit 1; }
+    sleep 0.1
+  done
+  [[ -n $port ]] || { echo "tessera did not start"; cat "$log"; exit 1; }
+  echo "== tutorial session on $label (http://127.0.0.1:$port)"
+  bash "$check" "http://127.0.0.1:$port"
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+}
+
+session sqlite "sqlite://$dir/tessera.db"
+if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $name" postgres
+  session postgres "postgres://postgres@127.0.0.1:5432/$name"
+elif [[ ${CI:-} == true ]]; then
+  echo "PostgreSQL is not reachable" >&2; exit 1
+fi
+if mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
+  mariadb -h 127.0.0.1 -u root -e "CREATE DATABASE $name CHARACTER SET utf8mb4"
+  session mariadb "mysql://root@127.0.0.1:3306/$name"
+elif [[ ${CI:-} == true ]]; then
+  echo "MariaDB is not reachable" >&2; exit 1
+fi

@@ -2,7 +2,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
-use tessera_domain::{NewUser, StoreError, User, UserId, UserRepository, Username};
+use tessera_domain::{
+    ImportOutcome, ImportedUser, NewUser, StoreError, User, UserId, UserRepository, Username,
+};
 
 use crate::error::to_store_error;
 use crate::models::NewUserRow;
@@ -75,7 +77,15 @@ impl Database {
         f: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<T>,
     ) -> Result<T, StoreError> {
         let mut connection = self.connection()?;
-        f(&mut connection).map_err(to_store_error)
+        f(&mut connection).map_err(|error| {
+            // A query that failed because the server went away is an outage, not a bug,
+            // whatever error code the driver reported for it.
+            if connection.is_broken() || connection.ping().is_err() {
+                StoreError::Unavailable(error.to_string())
+            } else {
+                to_store_error(error)
+            }
+        })
     }
 }
 
@@ -146,6 +156,37 @@ impl UserRepository for Database {
             return Ok(false);
         };
         self.with(|conn| users::set_password_hash(conn, id, password_hash, updated_at.naive_utc()))
+    }
+
+    fn replace_password_hash(
+        &self,
+        id: UserId,
+        expected: &str,
+        password_hash: &str,
+        updated_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let Some(id) = row_id(id) else {
+            return Ok(false);
+        };
+        self.with(|conn| {
+            users::replace_password_hash(conn, id, expected, password_hash, updated_at.naive_utc())
+        })
+    }
+
+    fn find_password_hash_with_prefix(&self, prefix: &str) -> Result<Option<String>, StoreError> {
+        self.with(|conn| users::password_hash_with_prefix(conn, prefix))
+    }
+
+    fn import_users(
+        &self,
+        users: &[ImportedUser<'_>],
+        reserve_ids_through: Option<UserId>,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<ImportOutcome>, StoreError> {
+        let backend = self.backend;
+        self.with(|conn| {
+            crate::import::import_users(conn, backend, users, reserve_ids_through, progress)
+        })
     }
 
     fn delete_user(&self, id: UserId) -> Result<bool, StoreError> {

@@ -3,6 +3,7 @@
 //! binary is built with their features (`make test` does).
 
 mod helpers;
+mod process;
 
 /// Runs each listed `async fn case(backend)` once per compiled-in backend.
 macro_rules! backend_tests {
@@ -21,6 +22,21 @@ macro_rules! backend_tests {
     };
 }
 
+/// Like `backend_tests!`, for cases that need a database server (PostgreSQL, MariaDB).
+macro_rules! server_backend_tests {
+    ($($case:ident),* $(,)?) => {
+        #[cfg(feature = "postgres")]
+        mod postgres_server {
+            $( #[actix_web::test] async fn $case() { super::$case(tessera_store::Backend::Postgres).await } )*
+        }
+        #[cfg(feature = "mysql")]
+        mod mysql_server {
+            $( #[actix_web::test] async fn $case() { super::$case(tessera_store::Backend::Mysql).await } )*
+        }
+    };
+}
+
+mod databases;
 mod platform;
 mod tutorial;
 mod v1;
