@@ -14,7 +14,7 @@ const MYSQL: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
 /// Applies every pending migration embedded in the binary and returns how many ran.
 ///
 /// Safe to call from several processes at once: PostgreSQL and MySQL take a database-wide
-/// advisory lock for the duration, SQLite an exclusive write lock per migration.
+/// advisory lock for the duration, SQLite an exclusive transaction.
 pub fn run_migrations(url: &str) -> Result<usize, Error> {
     let backend = Backend::from_url(url)?;
     let mut connection = crate::connection::establish(url)?;
@@ -22,10 +22,12 @@ pub fn run_migrations(url: &str) -> Result<usize, Error> {
         |e: Box<dyn std::error::Error + Send + Sync>| Error::Migration(e.to_string());
     match (&mut connection, backend) {
         #[cfg(feature = "sqlite")]
-        (crate::DbConnection::Sqlite(conn), Backend::Sqlite) => Ok(conn
-            .run_pending_migrations(SQLITE)
-            .map_err(migration_error)?
-            .len()),
+        (crate::DbConnection::Sqlite(conn), Backend::Sqlite) => {
+            // The exclusive transaction holds the file's write lock across the check for
+            // pending migrations and running them; the harness's own transactions nest.
+            conn.exclusive_transaction(|conn| conn.run_pending_migrations(SQLITE).map(|v| v.len()))
+                .map_err(migration_error)
+        }
         #[cfg(feature = "postgres")]
         (crate::DbConnection::Postgres(conn), Backend::Postgres) => {
             // Session-level advisory lock: the key is an arbitrary constant for "tessera migrations".

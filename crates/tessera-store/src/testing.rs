@@ -47,7 +47,14 @@ impl TestDatabase {
     /// Creates and migrates a database on `backend`; `None` when that server is not
     /// reachable outside CI.
     pub fn create(backend: Backend) -> Option<TestDatabase> {
-        let database = match backend {
+        let database = Self::create_unmigrated(backend)?;
+        crate::run_migrations(&database.url).expect("migrations apply to a fresh database");
+        Some(database)
+    }
+
+    /// Creates an empty database on `backend`, without running migrations.
+    pub fn create_unmigrated(backend: Backend) -> Option<TestDatabase> {
+        match backend {
             Backend::Sqlite => Some(Self::sqlite()),
             Backend::Postgres => Self::on_server(
                 backend,
@@ -61,9 +68,7 @@ impl TestDatabase {
                     .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned()),
                 "mysql",
             ),
-        }?;
-        crate::run_migrations(&database.url).expect("migrations apply to a fresh database");
-        Some(database)
+        }
     }
 
     /// The `DATABASE_URL` of this database.

@@ -190,6 +190,52 @@ all_backends!(
     unicode_names_round_trip,
 );
 
+/// Several processes starting at once each run the migrations; the lock makes all but
+/// one find nothing to do, and none fails.
+fn concurrent_migrations_are_safe(backend: Backend) {
+    let Some(test_db) = TestDatabase::create_unmigrated(backend) else {
+        return;
+    };
+    let barrier = Barrier::new(4);
+    let applied: Vec<usize> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    tessera_store::run_migrations(test_db.url()).expect("no migration fails")
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let migrations = applied.iter().max().copied().unwrap_or(0);
+    assert!(migrations > 0, "{applied:?}");
+    assert_eq!(
+        applied.iter().sum::<usize>(),
+        migrations,
+        "each migration ran once: {applied:?}"
+    );
+    open(&test_db).ping().unwrap();
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn concurrent_migrations_are_safe_on_sqlite() {
+    concurrent_migrations_are_safe(Backend::Sqlite);
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn concurrent_migrations_are_safe_on_postgres() {
+    concurrent_migrations_are_safe(Backend::Postgres);
+}
+
+#[cfg(feature = "mysql")]
+#[test]
+fn concurrent_migrations_are_safe_on_mysql() {
+    concurrent_migrations_are_safe(Backend::Mysql);
+}
+
 #[test]
 fn an_unreachable_server_is_unavailable_not_a_hang() {
     // Port 9 on loopback: nothing listens there, so the connection is refused at once.

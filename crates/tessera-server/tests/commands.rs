@@ -1,0 +1,185 @@
+//! The `tessera` binary's administration commands, run as an operator would.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        Cli {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(args)
+            .env("TESSERA_DATA_DIR", self.dir.path())
+            .env("TESSERA_BCRYPT_COST", "4")
+            .env_remove("DATABASE_URL")
+            .envs(env.iter().copied())
+            .current_dir(self.dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str], stdin: &str) -> String {
+        let output = self.run(args, stdin, &[]);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+}
+
+#[test]
+fn users_can_be_added_listed_changed_and_deleted() {
+    let cli = Cli::new();
+    let added = cli.ok(&["users", "add", "Alice"], "correct horse battery staple\n");
+    assert!(added.contains("created user Alice"), "{added}");
+    cli.ok(&["users", "add", "bob"], "another good passphrase\n");
+
+    let table = cli.ok(&["users", "list"], "");
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].contains("ID") && lines[0].contains("USERNAME"),
+        "{table}"
+    );
+    assert!(
+        lines[1].contains("Alice") && lines[2].contains("bob"),
+        "{table}"
+    );
+    let json = cli.ok(&["users", "list", "--json"], "");
+    let users: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        users
+            .iter()
+            .map(|u| u["username"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["Alice", "bob"]
+    );
+
+    let taken = cli.run(
+        &["users", "add", "ALICE"],
+        "correct horse battery staple\n",
+        &[],
+    );
+    assert_eq!(taken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&taken.stderr).contains("already taken"));
+    let weak = cli.run(&["users", "add", "carol"], "short\n", &[]);
+    assert_eq!(weak.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 8"));
+
+    cli.ok(
+        &["users", "set-password", "alice"],
+        "a brand new passphrase\n",
+    );
+    let db = format!("sqlite://{}/tessera.db", cli.dir.path().display());
+    let accounts = tessera_server::startup::accounts(&tessera_server::Config {
+        database_url: Some(db),
+        bcrypt_cost: 4,
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(
+        accounts
+            .authenticate("alice", "a brand new passphrase")
+            .is_ok()
+    );
+    assert!(
+        accounts
+            .authenticate("alice", "correct horse battery staple")
+            .is_err()
+    );
+
+    cli.ok(&["users", "delete", "Alice"], "");
+    let missing = cli.run(&["users", "delete", "Alice"], "", &[]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no such user"));
+    assert_eq!(cli.ok(&["users", "list", "--json"], "").lines().count(), 1);
+}
+
+#[test]
+fn migrate_applies_once() {
+    let cli = Cli::new();
+    assert_eq!(cli.ok(&["migrate"], "").trim(), "applied 1 migration(s)");
+    assert_eq!(cli.ok(&["migrate"], "").trim(), "applied 0 migration(s)");
+}
+
+#[test]
+fn keygen_prints_fresh_256_bit_secrets() {
+    let cli = Cli::new();
+    let (first, second) = (cli.ok(&["keygen"], ""), cli.ok(&["keygen"], ""));
+    assert_ne!(first, second);
+    assert_eq!(
+        first.trim().len(),
+        43,
+        "32 bytes in unpadded base64: {first}"
+    );
+}
+
+#[test]
+fn production_refuses_to_start_without_a_secret_and_says_why() {
+    let cli = Cli::new();
+    let output = cli.run(
+        &["serve", "--bind", "127.0.0.1:0"],
+        "",
+        &[("TESSERA_ENV", "production")],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains("TESSERA_SECRET_KEY") && message.contains("32 bytes"),
+        "{message}"
+    );
+    let short = cli.run(
+        &["serve", "--bind", "127.0.0.1:0"],
+        "",
+        &[
+            ("TESSERA_ENV", "production"),
+            ("TESSERA_SECRET_KEY", "short"),
+        ],
+    );
+    assert_eq!(short.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 32 are required"));
+}
+
+#[test]
+fn every_subcommand_has_help_with_an_example() {
+    let cli = Cli::new();
+    for args in [
+        &["serve", "--help"][..],
+        &["migrate", "--help"],
+        &["keygen", "--help"],
+        &["users", "add", "--help"],
+        &["users", "list", "--help"],
+        &["users", "delete", "--help"],
+        &["users", "set-password", "--help"],
+    ] {
+        let help = cli.ok(args, "");
+        assert!(
+            help.contains("Usage:") && help.contains("Example:"),
+            "{args:?}: {help}"
+        );
+    }
+    let usage = cli.run(&["no-such-command"], "", &[]);
+    assert_eq!(usage.status.code(), Some(2));
+}
