@@ -7,7 +7,7 @@ CARGO ?= cargo
 FEATURES ?= postgres,mysql
 BIND ?= 127.0.0.1:8080
 
-.PHONY: all build run web test lint unit tutorial-check deps deps-build deps-web deps-test schema-check bench fuzz clean
+.PHONY: all build run web test lint unit tutorial-check contract-test deps deps-build deps-web deps-test schema-check bench fuzz clean
 
 all: build
 
@@ -36,7 +36,7 @@ run: build web
 	./target/release/tessera serve --bind $(BIND)
 
 ## Everything CI checks.
-test: deps lint unit tutorial-check
+test: deps lint unit tutorial-check contract-test
 
 lint: deps-build
 	$(CARGO) fmt --all -- --check
@@ -50,6 +50,10 @@ unit: deps-build web
 ## The tutorial's curl session against a freshly started server on a fresh database.
 tutorial-check: build
 	@scripts/tutorial-check.sh
+
+## schemathesis against the served OpenAPI document.
+contract-test: build
+	@scripts/contract-test.sh
 
 clean:
 	$(CARGO) clean

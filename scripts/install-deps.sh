@@ -40,11 +40,30 @@ build() {
 web() {
   rustup target list --installed | grep -q '^wasm32-unknown-unknown$' \
     || rustup target add wasm32-unknown-unknown
-  apt_install binaryen
+  # wasm-opt from binaryen's npm package, pinned, not Debian 12's binaryen 108: that one
+  # writes the export of a module's second table as table 0 (WebAssembly/binaryen#4711,
+  # fixed in 110), which breaks wasm-bindgen's externref table when the app starts.
+  local binaryen=132
+  if ! target/tools/binaryen/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version $binaryen "; then
+    command -v npm >/dev/null || apt_install nodejs npm
+    echo "installing binaryen $binaryen (npm) into target/tools/binaryen"
+    npm install --prefix target/tools/binaryen --no-audit --no-fund --silent "binaryen@$binaryen.0.0"
+  fi
+  # wasm-bindgen-cli must be exactly the wasm-bindgen of Cargo.lock: the two share a
+  # private format, and a mismatch fails at bundle time.
   local version
   version=$(locked_version wasm-bindgen)
-  if [[ -n $version ]]; then
-    cargo_install wasm-bindgen-cli "$version" wasm-bindgen
+  [[ -n $version ]] || return 0
+  if wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $version"; then
+    return 0
+  fi
+  echo "installing wasm-bindgen-cli $version"
+  # Its own lock file first; when a crate locked there has left the registry (yanked),
+  # resolve its dependencies afresh: the CLI version, the one that matters, stays exact.
+  # No default features: they only add TLS for downloading test runners, unused here.
+  if ! cargo install --locked --quiet --force wasm-bindgen-cli --version "$version" --no-default-features; then
+    echo "retrying wasm-bindgen-cli $version without its lock file"
+    cargo install --quiet --force wasm-bindgen-cli --version "$version" --no-default-features
   fi
 }
 
@@ -57,9 +76,14 @@ test() {
   fi
   # Pinned: itsdangerous 1.1 is the last with TimedJSONWebSignatureSerializer; passlib 1.7.4
   # does not start with bcrypt 5.
-  local wanted=(itsdangerous==1.1.0 passlib==1.7.4 bcrypt==4.0.1 PyJWT==2.10.1)
-  if ! target/py/bin/python -m pip freeze 2>/dev/null | grep -qi '^itsdangerous==1.1.0$' \
-     || ! target/py/bin/python -m pip freeze 2>/dev/null | grep -qi '^pyjwt==2.10.1$'; then
+  local wanted=(itsdangerous==1.1.0 passlib==1.7.4 bcrypt==4.0.1 PyJWT==2.10.1 schemathesis==4.32.5)
+  local frozen missing=()
+  frozen=$(target/py/bin/python -m pip freeze 2>/dev/null)
+  for requirement in "${wanted[@]}"; do
+    grep -qix -- "$requirement" <<<"$frozen" || missing+=("$requirement")
+  done
+  if ((${#missing[@]})); then
+    echo "installing Python tools in target/py: ${missing[*]}"
     target/py/bin/python -m pip install --quiet --disable-pip-version-check "${wanted[@]}"
   fi
 }

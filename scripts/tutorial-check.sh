@@ -10,29 +10,20 @@ dir=$(mktemp -d)
 name="tessera_session_$$"
 pid=
 cleanup() {
-  [[ -n $pid ]] && { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+  stop_tessera
   psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $name" postgres 2>/dev/null || true
   mariadb -h 127.0.0.1 -u root -e "DROP DATABASE IF EXISTS $name" 2>/dev/null || true
   rm -rf "$dir"
 }
 trap cleanup EXIT
 
+source scripts/start-tessera.sh
+
 session() { # session LABEL DATABASE_URL
-  local label=$1 url=$2 log="$dir/$1.log" port=
-  # Port 0: the OS picks a free port; the server logs the one it got.
-  DATABASE_URL=$url TESSERA_DATA_DIR="$dir" TESSERA_BCRYPT_COST=4 TESSERA_LOG_FORMAT=json \
-    ./target/release/tessera serve --bind 127.0.0.1:0 >"$log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 300); do
-    port=$(grep -o '"port":[0-9]*' "$log" | head -1 | cut -d: -f2 || true)
-    [[ -n $port ]] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$log"; exit 1; }
-    sleep 0.1
-  done
-  [[ -n $port ]] || { echo "tessera did not start"; cat "$log"; exit 1; }
-  echo "== tutorial session on $label (http://127.0.0.1:$port)"
+  start_tessera "$dir/$1.log" "$2"
+  echo "== tutorial session on $1 (http://127.0.0.1:$port)"
   bash "$check" "http://127.0.0.1:$port"
-  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+  stop_tessera
 }
 
 session sqlite "sqlite://$dir/tessera.db"

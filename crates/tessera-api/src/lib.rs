@@ -10,10 +10,15 @@ pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
 /// `POST /api/v1/users`, `POST /api/v1/tokens` and the tutorial's `POST /api/users`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Credentials {
-    /// The account name.
+    /// The account name: 1–32 characters, no `:`, no control characters, no leading or
+    /// trailing spaces; unique regardless of letter case.
+    #[cfg_attr(feature = "openapi", schema(example = "miguel", min_length = 1, max_length = 32))]
     pub username: String,
     /// The password in clear text; it only ever travels over the wire in a request body.
+    /// New passwords: 8–1024 characters, not a common or trivially predictable one.
+    #[cfg_attr(feature = "openapi", schema(example = "correct horse battery staple"))]
     pub password: String,
 }
 
@@ -28,6 +33,7 @@ impl std::fmt::Debug for Credentials {
 
 /// A user as the versioned API shows it (`POST /api/v1/users`, `GET /api/v1/me`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserView {
     /// Stable numeric id; the `sub` claim of the user's tokens.
     pub id: i64,
@@ -39,6 +45,7 @@ pub struct UserView {
 
 /// `POST /api/v1/tokens` answer (RFC 6749 section 5.1 field names).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     /// The signed access token (a JWT).
     pub access_token: String,
@@ -60,6 +67,7 @@ impl std::fmt::Debug for TokenResponse {
 
 /// The tutorial's `POST /api/users` answer: `{"username": …}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TutorialUser {
     /// The account name as registered.
     pub username: String,
@@ -67,8 +75,9 @@ pub struct TutorialUser {
 
 /// An error body: RFC 9457 problem details with a stable machine-readable `code`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
-    /// A URI naming the problem type; `about:blank` style tags under `/problems/`.
+    /// A URI reference naming the problem type: `/problems/<code>`.
     #[serde(rename = "type")]
     pub type_uri: String,
     /// Short human-readable summary of the problem type.
@@ -81,6 +90,7 @@ pub struct Problem {
     pub code: String,
     /// Which request field the problem concerns, when it concerns one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(required = false, nullable = false))]
     pub field: Option<String>,
 }
 
@@ -116,6 +126,7 @@ pub mod codes {
 
 /// `GET /healthz` and `GET /readyz` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// `"ok"` or `"unavailable"`.
     pub status: String,

@@ -17,6 +17,9 @@
 //! bcrypt (`$2a$`, `$2b$`, `$2y$`, which keeps bcrypt's 72-byte limit) and passlib's older
 //! `bcrypt_sha256` version 1 (`$bcrypt-sha256$2b,<cost>$…`: plain SHA-256 instead of HMAC).
 //! [`PasswordHasher::needs_rehash`] flags those, so they are replaced at the next login.
+//!
+//! It verifies, too, the SHA-crypt hashes (`$6$`, `$5$`) of passlib's `custom_app_context`
+//! that the Flask tutorial stored (see `legacy_hash.rs`), which are likewise replaced.
 
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
@@ -30,6 +33,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::Password;
+use crate::legacy_hash::{CryptAlgorithm, CryptHash};
 
 /// A hash could not be created, or a stored hash could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,6 +52,45 @@ pub enum HashError {
     Bcrypt(String),
 }
 
+/// The formats [`PasswordHasher::verify`] understands, named as passlib names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HashScheme {
+    /// `$bcrypt-sha256$v=2,…`: what Tessera writes.
+    BcryptSha256,
+    /// `$bcrypt-sha256$2b,…`: passlib's version 1.
+    BcryptSha256V1,
+    /// `$2a$`, `$2b$`, `$2y$`.
+    Bcrypt,
+    /// `$5$`: the Flask tutorial's `custom_app_context` on 32-bit hosts.
+    Sha256Crypt,
+    /// `$6$`: the Flask tutorial's `custom_app_context`.
+    Sha512Crypt,
+}
+
+impl HashScheme {
+    /// passlib's name of the scheme, for reports and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HashScheme::BcryptSha256 => "bcrypt_sha256",
+            HashScheme::BcryptSha256V1 => "bcrypt_sha256 (v1)",
+            HashScheme::Bcrypt => "bcrypt",
+            HashScheme::Sha256Crypt => "sha256_crypt",
+            HashScheme::Sha512Crypt => "sha512_crypt",
+        }
+    }
+
+    /// True for the SHA-crypt schemes of the Flask tutorial.
+    pub fn is_crypt(self) -> bool {
+        matches!(self, HashScheme::Sha256Crypt | HashScheme::Sha512Crypt)
+    }
+}
+
+impl std::fmt::Display for HashScheme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Hashes new passwords and verifies candidates against stored hashes.
 ///
 /// Cloning is cheap; clones share the dummy hash used by [`PasswordHasher::verify_dummy`].
@@ -55,6 +98,9 @@ pub enum HashError {
 pub struct PasswordHasher {
     cost: u32,
     dummy_hash: Arc<OnceLock<String>>,
+    /// The dummy work done, by scheme name: lets unit tests see the timing defence act.
+    #[cfg(test)]
+    pub(crate) dummy_work: Arc<std::sync::Mutex<Vec<&'static str>>>,
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -78,6 +124,8 @@ impl PasswordHasher {
         PasswordHasher {
             cost: cost.clamp(Self::MIN_COST, Self::MAX_COST),
             dummy_hash: Arc::new(OnceLock::new()),
+            #[cfg(test)]
+            dummy_work: Arc::default(),
         }
     }
 
@@ -113,7 +161,49 @@ impl PasswordHasher {
     /// `Ok(false)` means a wrong password; [`HashError::UnknownFormat`] means the stored
     /// hash is unsupported or corrupt. Never panics, whatever `stored` holds.
     pub fn verify(&self, candidate: &str, stored: &str) -> Result<bool, HashError> {
+        if let Some(crypt) = CryptHash::parse(stored)? {
+            return crypt.matches(candidate);
+        }
         StoredHash::parse(stored)?.matches(candidate)
+    }
+
+    /// The format of a stored hash, checked as strictly as [`PasswordHasher::verify`] checks
+    /// it but without computing anything: [`HashError::UnknownFormat`] for any hash that
+    /// `verify` would refuse.
+    pub fn scheme(&self, stored: &str) -> Result<HashScheme, HashError> {
+        if let Some(crypt) = CryptHash::parse(stored)? {
+            return Ok(match crypt.algorithm {
+                CryptAlgorithm::Sha256 => HashScheme::Sha256Crypt,
+                CryptAlgorithm::Sha512 => HashScheme::Sha512Crypt,
+            });
+        }
+        Ok(match StoredHash::parse(stored)?.scheme {
+            Scheme::BcryptSha256V2 => HashScheme::BcryptSha256,
+            Scheme::BcryptSha256V1 => HashScheme::BcryptSha256V1,
+            Scheme::Bcrypt => HashScheme::Bcrypt,
+        })
+    }
+
+    /// Does the work of verifying `candidate` against a hash of the same scheme and cost as
+    /// `sample`, and discards the result; nothing when `sample` is in no known format.
+    ///
+    /// For accounts whose own hash is of another kind: with SHA-crypt hashes imported from
+    /// the Flask tutorial next to bcrypt ones, a failed sign-in does the work of both kinds
+    /// whoever it names, so its timing does not tell which kind of account (if any) exists.
+    pub fn verify_dummy_like(&self, candidate: &str, sample: &str) {
+        #[cfg(test)]
+        if let Ok(scheme) = self.scheme(sample) {
+            self.log_dummy_work(scheme);
+        }
+        match CryptHash::parse(sample) {
+            Ok(Some(crypt)) => crypt.verify_dummy(candidate),
+            Ok(None) => {
+                if let Ok(parsed) = StoredHash::parse(sample) {
+                    let _ = bcrypt_checksum(candidate.as_bytes(), parsed.cost, [0x5A; 16]);
+                }
+            }
+            Err(_) => {}
+        }
     }
 
     /// Does the work of [`PasswordHasher::verify`] against a hash of the configured cost and
@@ -123,6 +213,15 @@ impl PasswordHasher {
     /// [`PasswordHasher::warm_up`] at startup so no request pays for computing it.
     pub fn verify_dummy(&self, candidate: &str) {
         let _ = self.verify(candidate, self.dummy());
+        #[cfg(test)]
+        self.log_dummy_work(HashScheme::BcryptSha256);
+    }
+
+    #[cfg(test)]
+    fn log_dummy_work(&self, scheme: HashScheme) {
+        if let Ok(mut log) = self.dummy_work.lock() {
+            log.push(scheme.as_str());
+        }
     }
 
     /// Computes the dummy hash for [`PasswordHasher::verify_dummy`] now instead of on first
@@ -576,6 +675,74 @@ mod tests {
         let fresh = PasswordHasher::new(4);
         fresh.warm_up();
         assert!(fresh.dummy_hash.get().is_some());
+    }
+
+    // passlib: sha512_crypt.using(rounds=1000, salt="saltstringsaltst").hash(PASSWORD), and
+    // sha256_crypt likewise.
+    const SHA512_CRYPT: &str = "$6$rounds=1000$saltstringsaltst$nXN191qkTCuB18FhSVNLEuVeo3vnUjKoWfZrZQq8zfAVWCF0OoM1/rKAVqSmNx5E4udezOEL78fROp070zqFZ.";
+    const SHA256_CRYPT: &str =
+        "$5$rounds=1000$saltstringsaltst$w7bWQ2Z/gtN581UKhVr4sVAsyzC6APuMGxRY0fR8Wg7";
+
+    #[test]
+    fn verifies_the_flask_tutorials_crypt_hashes_and_replaces_them() {
+        for stored in [SHA512_CRYPT, SHA256_CRYPT] {
+            assert_eq!(hasher().verify(PASSWORD, stored), Ok(true), "{stored}");
+            assert_eq!(
+                hasher().verify("Correct horse battery staple", stored),
+                Ok(false)
+            );
+            assert!(hasher().needs_rehash(stored), "{stored}");
+        }
+        assert_eq!(
+            hasher().verify(PASSWORD, &SHA512_CRYPT.replace("rounds=1000", "rounds=999")),
+            Err(HashError::UnknownFormat)
+        );
+    }
+
+    #[test]
+    fn names_the_scheme_of_every_supported_format_without_verifying() {
+        let v2 = hasher().hash_unchecked(PASSWORD).unwrap();
+        let cases = [
+            (v2.as_str(), HashScheme::BcryptSha256),
+            (
+                "$2b$04$ocf8woFD9eBaYopag8/c9OdMQVfmU9fC8T22Oqb8TaalS4DYb6OL2",
+                HashScheme::Bcrypt,
+            ),
+            (SHA512_CRYPT, HashScheme::Sha512Crypt),
+            (SHA256_CRYPT, HashScheme::Sha256Crypt),
+        ];
+        for (stored, scheme) in cases {
+            assert_eq!(hasher().scheme(stored), Ok(scheme), "{stored}");
+        }
+        assert!(HashScheme::Sha512Crypt.is_crypt() && !HashScheme::Bcrypt.is_crypt());
+        for unknown in [
+            "",
+            "plaintext",
+            "$1$salt$abc",
+            "pbkdf2:sha256:1$s$h",
+            "$6$x",
+        ] {
+            assert_eq!(
+                hasher().scheme(unknown),
+                Err(HashError::UnknownFormat),
+                "{unknown}"
+            );
+        }
+    }
+
+    #[test]
+    fn dummy_work_like_a_sample_never_panics_on_anything() {
+        let v2 = hasher().hash_unchecked(PASSWORD).unwrap();
+        for sample in [
+            SHA512_CRYPT,
+            SHA256_CRYPT,
+            v2.as_str(),
+            "",
+            "$6$",
+            "garbage",
+        ] {
+            hasher().verify_dummy_like(PASSWORD, sample);
+        }
     }
 
     #[test]

@@ -7,13 +7,18 @@
 mod accounts;
 mod error;
 mod hashing;
+mod import;
+mod legacy_hash;
 mod password;
 mod repository;
 mod username;
 
 pub use accounts::Accounts;
 pub use error::Error;
-pub use hashing::{HashError, PasswordHasher};
+pub use hashing::{HashError, HashScheme, PasswordHasher};
+pub use import::{ImportRecord, ImportReport, Imported, RejectReason, Rejected, Skipped};
 pub use password::{Password, PasswordError};
-pub use repository::{NewUser, StoreError, User, UserId, UserRepository};
+pub use repository::{
+    ImportOutcome, ImportedUser, NewUser, StoreError, User, UserId, UserRepository,
+};
 pub use username::{Username, UsernameError};

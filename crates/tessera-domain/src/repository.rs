@@ -49,6 +49,32 @@ pub struct NewUser<'a> {
     pub created_at: DateTime<Utc>,
 }
 
+/// A user brought over from another system by an import.
+#[derive(Debug, Clone)]
+pub struct ImportedUser<'a> {
+    /// The id the user had there, kept when it is free here: old tokens name it.
+    pub id: Option<UserId>,
+    /// The validated username.
+    pub username: &'a Username,
+    /// The password hash as the other system stored it, in a format
+    /// [`crate::PasswordHasher::verify`] understands.
+    pub password_hash: &'a str,
+    /// Creation time here, also used as the first `updated_at`.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What the store did with one [`ImportedUser`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// Inserted, under this id: the requested one when it was free, else a new one.
+    Imported(UserId),
+    /// A user of this name (regardless of case) already exists and is the same account:
+    /// same id or same password hash, as after an earlier run of the same import.
+    AlreadyPresent(UserId),
+    /// Another account, with this id, already has this name (regardless of case).
+    UsernameTaken(UserId),
+}
+
 /// What can go wrong in the store, as far as the domain cares.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -84,6 +110,29 @@ pub trait UserRepository: Send + Sync + 'static {
         password_hash: &str,
         updated_at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Replaces a user's password hash only if it is still `expected` (compare-and-swap), so
+    /// a concurrent password change is never overwritten; `false` when the user does not
+    /// exist or the hash has changed.
+    fn replace_password_hash(
+        &self,
+        id: UserId,
+        expected: &str,
+        password_hash: &str,
+        updated_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Some stored password hash that starts with `prefix`, if any does.
+    fn find_password_hash_with_prefix(&self, prefix: &str) -> Result<Option<String>, StoreError>;
+    /// Imports users in one transaction: either every outcome holds, or (on error) nothing
+    /// changed. Users are matched to existing ones by name, regardless of case; see
+    /// [`ImportOutcome`]. A requested id is kept when no user has it; the others get ids above
+    /// every id in use and above `reserve_ids_through`, so no later user is given an id an
+    /// old token may name. `progress` is called with the number of users handled so far.
+    fn import_users(
+        &self,
+        users: &[ImportedUser<'_>],
+        reserve_ids_through: Option<UserId>,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<ImportOutcome>, StoreError>;
     /// Deletes a user; `false` when the user did not exist.
     fn delete_user(&self, id: UserId) -> Result<bool, StoreError>;
     /// Checks that the database answers.

@@ -7,6 +7,8 @@
 mod auth;
 mod error;
 mod logging;
+mod metrics;
+mod openapi;
 mod routes;
 mod spa;
 mod state;
@@ -22,6 +24,8 @@ use actix_web::{App, HttpRequest, HttpServer, web};
 
 pub use auth::{AuthUser, Credentials, HeaderError, TutorialAuthUser, parse_authorization};
 pub use error::{ApiError, Challenge};
+pub use metrics::{Metrics, PoolUsage, SignIn, TokenEvent};
+pub use openapi::document as openapi_document;
 pub use spa::CONTENT_SECURITY_POLICY;
 pub use state::{AppState, HashingPool, TokenIssuer};
 
@@ -49,6 +53,8 @@ pub struct HttpSettings {
     pub workers: usize,
     /// The built web app (`index.html` and its assets), when it is served.
     pub web_dir: Option<std::path::PathBuf>,
+    /// Where request, sign-in and token counts go; served at `/metrics`.
+    pub metrics: Metrics,
 }
 
 impl Default for HttpSettings {
@@ -58,6 +64,7 @@ impl Default for HttpSettings {
             max_body_bytes: 16 * 1024,
             workers: 0,
             web_dir: None,
+            metrics: Metrics::default(),
         }
     }
 }
@@ -72,15 +79,17 @@ pub fn serve(
 ) -> std::io::Result<Server> {
     let state = web::Data::new(state);
     let web_root = web::Data::new(spa::WebRoot(settings.web_dir.clone()));
+    let metrics = web::Data::new(settings.metrics.clone());
     let workers = settings.workers;
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(web_root.clone())
+            .app_data(metrics.clone())
             .app_data(json_config(settings.max_body_bytes))
             .wrap(security_headers())
             .wrap(cors(&settings.cors))
-            .wrap(from_fn(logging::log_request))
+            .wrap(from_fn(logging::observe))
             .configure(routes::health::configure)
             .configure(routes::v1::configure)
             .configure(routes::tutorial::configure)

@@ -1,33 +1,70 @@
-//! One log line per request. Only method, path, status and duration are logged: query
-//! strings, headers and bodies may carry tokens or passwords and never reach the log.
+//! What every request passes through on its way in and out: a request id (echoed as
+//! `X-Request-Id` and attached to every log line of the request), one log line, and the
+//! request metrics. Only method, route, status and duration are logged: query strings,
+//! headers and bodies may carry tokens or passwords and never reach the log.
 
 use std::time::Instant;
 
 use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web;
+use tracing::Instrument;
 
-pub(crate) async fn log_request(
+use crate::metrics::Metrics;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The caller's request id when it is a sane token (a proxy's id keeps logs joinable),
+/// else a fresh random one.
+fn request_id(request: &ServiceRequest) -> String {
+    let sane = |id: &&str| {
+        !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    };
+    match request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).filter(sane) {
+        Some(id) => id.to_owned(),
+        None => {
+            let mut bytes = [0u8; 8];
+            let _ = getrandom::fill(&mut bytes);
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        }
+    }
+}
+
+pub(crate) async fn observe(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
+    let id = request_id(&request);
     let method = request.method().clone();
     let path = request.path().to_owned();
-    let response = next.call(request).await;
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    match &response {
-        Ok(response) => tracing::info!(
-            target: "tessera::request",
-            %method, %path, status = response.status().as_u16(), elapsed_ms,
-            "request"
+    let metrics = request.app_data::<web::Data<Metrics>>().cloned();
+    let span = tracing::info_span!("request", request_id = %id);
+    let result = next.call(request).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let (status, route) = match &result {
+        Ok(response) => (
+            response.status().as_u16(),
+            response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned()),
         ),
-        Err(error) => tracing::info!(
-            target: "tessera::request",
-            %method, %path, status = error.as_response_error().status_code().as_u16(), elapsed_ms,
-            "request"
-        ),
+        Err(error) => (error.as_response_error().status_code().as_u16(), "unmatched".to_owned()),
+    };
+    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        tracing::info!(target: "tessera::request", %method, %path, status, elapsed_ms, "request");
+    });
+    if let Some(metrics) = metrics {
+        metrics.record_request(method.as_str(), &route, status, elapsed.as_secs_f64());
     }
-    response
+    result.map(|mut response| {
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert(REQUEST_ID, value);
+        }
+        response
+    })
 }

@@ -4,6 +4,7 @@ use actix_web::web;
 use base64::Engine;
 use chrono::{Duration, Utc};
 use tessera_domain::{Accounts, User};
+use tessera_token::legacy::{LegacyClaims, LegacyVerifier};
 use tessera_token::{Claims, KeySet};
 use tokio::sync::Semaphore;
 
@@ -20,11 +21,13 @@ pub struct AppState {
     pub hashing: HashingPool,
 }
 
-/// Issues access tokens for users and verifies them.
+/// Issues access tokens for users and verifies them; optionally also verifies the Flask
+/// tutorial's itsdangerous tokens, as a migration bridge.
 #[derive(Debug, Clone)]
 pub struct TokenIssuer {
     keys: Arc<KeySet>,
     ttl: Duration,
+    legacy: Option<Arc<LegacyVerifier>>,
 }
 
 impl TokenIssuer {
@@ -33,7 +36,20 @@ impl TokenIssuer {
         TokenIssuer {
             keys: Arc::new(keys),
             ttl,
+            legacy: None,
         }
+    }
+
+    /// Also accepts tokens the Flask tutorial minted with itsdangerous under the old
+    /// `SECRET_KEY`, until they expire. `None` leaves them refused.
+    pub fn with_legacy(mut self, verifier: Option<LegacyVerifier>) -> TokenIssuer {
+        self.legacy = verifier.map(Arc::new);
+        self
+    }
+
+    /// Whether legacy tokens are accepted.
+    pub fn accepts_legacy(&self) -> bool {
+        self.legacy.is_some()
     }
 
     /// How long tokens live.
@@ -52,6 +68,14 @@ impl TokenIssuer {
     /// Verifies signature and time claims at the current time.
     pub fn verify(&self, token: &str) -> Result<Claims, tessera_token::Error> {
         self.keys.verify(token, Utc::now())
+    }
+
+    /// Verifies a legacy itsdangerous token at the current time; `None` when none are
+    /// accepted.
+    pub fn verify_legacy(&self, token: &str) -> Option<Result<LegacyClaims, tessera_token::Error>> {
+        self.legacy
+            .as_ref()
+            .map(|verifier| verifier.verify(token, Utc::now()))
     }
 }
 

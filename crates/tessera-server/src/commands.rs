@@ -87,6 +87,63 @@ pub fn set_password(accounts: &Accounts, username: &str, password: &str) -> anyh
     Ok(format!("changed the password of {}", user.username))
 }
 
+/// `tessera token verify`: what a token says and whether the configured keys accept it
+/// at `at`, as one line of JSON (`valid`, `error`, `format`, `header`, `claims`); the flag
+/// is true only for a valid token.
+///
+/// A Tessera JWT is tried first, then (when `legacy` is configured) the Flask tutorial's
+/// itsdangerous format. For a token neither accepts, the error is that of the format it
+/// looks like: legacy when its header carries `exp` (itsdangerous puts the dates there),
+/// else JWT. A legacy token without a configured legacy key is `unknown_key`. `header` and
+/// `claims` are `null` when the token cannot be decoded at all.
+pub fn verify_token(
+    keys: &tessera_token::KeySet,
+    legacy: Option<&tessera_token::legacy::LegacyVerifier>,
+    token: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> (String, bool) {
+    use serde_json::Value;
+    use tessera_token::ErrorKind;
+
+    let (header, claims) =
+        tessera_token::decode_unverified(token).unwrap_or((Value::Null, Value::Null));
+    let looks_legacy = header.get("exp").is_some();
+    let (format, error) = match keys.verify(token, at) {
+        Ok(_) => ("jwt", None),
+        Err(jwt_error) => match legacy.map(|verifier| verifier.verify(token, at)) {
+            Some(Ok(_)) => ("legacy", None),
+            Some(Err(legacy_error)) if looks_legacy => ("legacy", Some(legacy_error.kind())),
+            None if looks_legacy => ("legacy", Some(ErrorKind::UnknownKey)),
+            _ => ("jwt", Some(jwt_error.kind())),
+        },
+    };
+    let report = TokenReport {
+        valid: error.is_none(),
+        error: error.map(ErrorKind::as_str),
+        format,
+        header,
+        claims,
+    };
+    (report.to_string(), report.valid)
+}
+
+/// The output of `tessera token verify`, its fields in this order.
+#[derive(Debug, serde::Serialize)]
+struct TokenReport {
+    valid: bool,
+    error: Option<&'static str>,
+    format: &'static str,
+    header: serde_json::Value,
+    claims: serde_json::Value,
+}
+
+impl std::fmt::Display for TokenReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let json = serde_json::to_string(self).map_err(|_| std::fmt::Error)?;
+        f.write_str(&json)
+    }
+}
+
 /// Domain errors in words an operator can act on.
 fn describe(error: tessera_domain::Error) -> anyhow::Error {
     use tessera_domain::Error;

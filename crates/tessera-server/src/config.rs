@@ -79,6 +79,11 @@ pub struct Config {
     pub secret_key: Option<SecretString>,
     /// A file holding the token signing secret (takes precedence over `secret_key`).
     pub secret_key_file: Option<PathBuf>,
+    /// The Flask tutorial's `SECRET_KEY`, as the raw string: while set, tokens its
+    /// itsdangerous serializer minted are accepted until they expire (a migration bridge).
+    pub legacy_secret_key: Option<SecretString>,
+    /// A file holding the Flask `SECRET_KEY` (takes precedence over `legacy_secret_key`).
+    pub legacy_secret_key_file: Option<PathBuf>,
     /// Access token lifetime, seconds (the tutorial used 600).
     pub token_ttl: u64,
     /// bcrypt cost for new password hashes (4–31).
@@ -108,6 +113,8 @@ impl Default for Config {
             database_timeout: 5,
             secret_key: None,
             secret_key_file: None,
+            legacy_secret_key: None,
+            legacy_secret_key_file: None,
             token_ttl: 600,
             bcrypt_cost: 12,
             hashing_concurrency: 0,
@@ -143,6 +150,16 @@ pub enum ConfigError {
     /// A value is out of range.
     #[error("invalid configuration: {0}")]
     OutOfRange(String),
+    /// A secret file cannot be read.
+    #[error("{setting} {path}: {source}")]
+    SecretFile {
+        /// The setting naming the file.
+        setting: &'static str,
+        /// The file.
+        path: String,
+        /// Why it cannot be read.
+        source: std::io::Error,
+    },
 }
 
 impl Config {
@@ -191,6 +208,38 @@ impl Config {
         Ok(())
     }
 
+    /// The verifier of the Flask tutorial's tokens, when `legacy_secret_key(_file)` is set.
+    ///
+    /// The secret is used exactly as given (a file loses one trailing line break, which
+    /// editors add), since itsdangerous keys the HMAC with the string's UTF-8 bytes. An empty
+    /// secret is refused: anyone could mint tokens with it.
+    pub fn legacy_verifier(
+        &self,
+    ) -> Result<Option<tessera_token::legacy::LegacyVerifier>, ConfigError> {
+        let secret = if let Some(path) = &self.legacy_secret_key_file {
+            let contents = std::fs::read(path).map_err(|source| ConfigError::SecretFile {
+                setting: "legacy_secret_key_file",
+                path: path.display().to_string(),
+                source,
+            })?;
+            let trimmed = contents.strip_suffix(b"\n").unwrap_or(&contents);
+            let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
+            trimmed.to_vec()
+        } else if let Some(secret) = &self.legacy_secret_key {
+            secret.expose().as_bytes().to_vec()
+        } else {
+            return Ok(None);
+        };
+        if secret.is_empty() {
+            return Err(ConfigError::OutOfRange(
+                "the legacy secret key is empty; unset TESSERA_LEGACY_SECRET_KEY instead".into(),
+            ));
+        }
+        Ok(Some(tessera_token::legacy::LegacyVerifier::new(
+            tessera_token::Secret::new(secret),
+        )))
+    }
+
     /// The database URL, defaulting to SQLite inside the data directory.
     pub fn database_url(&self) -> String {
         match &self.database_url {
@@ -219,6 +268,7 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's `Jail` closures return its large error type
 mod tests {
     use super::*;
     use figment::Jail;
@@ -269,7 +319,8 @@ mod tests {
             let error = Config::load(None, &Overrides::default())
                 .unwrap_err()
                 .to_string();
-            assert!(error.contains("bcrypt_cost"), "{error}");
+            // figment names the environment variable as written: `BCRYPT_COST`.
+            assert!(error.to_lowercase().contains("bcrypt_cost"), "{error}");
             Ok(())
         });
     }
@@ -289,11 +340,57 @@ mod tests {
     }
 
     #[test]
+    fn the_legacy_secret_comes_from_the_environment_or_a_file_as_is() {
+        // Made by itsdangerous 1.1.0 with "hard to guess string", HS256, id 42, iat
+        // 1700000000, exp 1700000600.
+        let token = "eyJhbGciOiJIUzI1NiIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAwNjAwfQ.\
+                     eyJpZCI6NDJ9.7IEqS9fq3vDfE16haQD3hZgpLuD9Bhre1ENWH7SOh_8";
+        let at = chrono::DateTime::from_timestamp(1_700_000_100, 0).unwrap();
+        Jail::expect_with(|jail| {
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert!(
+                config.legacy_verifier().unwrap().is_none(),
+                "off by default"
+            );
+
+            jail.set_env("TESSERA_LEGACY_SECRET_KEY", "hard to guess string");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let verifier = config.legacy_verifier().unwrap().expect("configured");
+            assert_eq!(verifier.verify(token, at).unwrap().id, 42);
+            assert!(!format!("{config:?}").contains("hard to guess"));
+
+            jail.create_file("flask.key", "hard to guess string\n")?;
+            jail.set_env("TESSERA_LEGACY_SECRET_KEY", "something else");
+            jail.set_env("TESSERA_LEGACY_SECRET_KEY_FILE", "flask.key");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let verifier = config.legacy_verifier().unwrap().expect("configured");
+            assert_eq!(verifier.verify(token, at).unwrap().id, 42, "the file wins");
+
+            jail.set_env("TESSERA_LEGACY_SECRET_KEY_FILE", "missing.key");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let error = config.legacy_verifier().unwrap_err().to_string();
+            assert!(error.contains("legacy_secret_key_file"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_empty_legacy_secret_is_refused() {
+        let config = Config {
+            legacy_secret_key: Some(SecretString::new("")),
+            ..Config::default()
+        };
+        assert!(config.legacy_verifier().is_err());
+    }
+
+    #[test]
     fn secrets_never_print() {
         let config = Config {
             secret_key: Some(SecretString::new("hunter2hunter2")),
+            legacy_secret_key: Some(SecretString::new("hunter3hunter3")),
             ..Config::default()
         };
+        assert!(!format!("{config:?}").contains("hunter3"));
         assert!(!format!("{config:?}").contains("hunter2"));
         assert!(!serde_json::to_string(&config).unwrap().contains("hunter2"));
     }

@@ -3,6 +3,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod import;
 pub mod keys;
 pub mod startup;
 

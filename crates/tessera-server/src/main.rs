@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tessera_server::config::{Config, LogFormat, Overrides};
+use tessera_server::import::{self, ImportSource};
 use tessera_server::{Application, commands, keys, startup};
 use tracing_subscriber::EnvFilter;
 
@@ -49,6 +50,24 @@ enum Command {
     /// Print a fresh random 256-bit secret for TESSERA_SECRET_KEY.
     #[command(after_help = "Example: tessera keygen > /etc/tessera/secret.key")]
     Keygen,
+    /// Inspect tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Check a token with the configured keys (current and legacy) and print what it says
+    /// as one JSON object; exit status 0 only when it is valid.
+    #[command(after_help = "Examples:\n  tessera token verify \"$TOKEN\"\n  \
+        printf '%s\\n' \"$TOKEN\" | tessera token verify - --at 1700000300")]
+    Verify {
+        /// The token, or `-` to read it from stdin (keeps it out of `ps`).
+        token: String,
+        /// Evaluate expiry at this time (Unix seconds) instead of now.
+        #[arg(long, value_name = "UNIX_SECONDS", allow_negative_numbers = true)]
+        at: Option<i64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,18 +99,76 @@ enum UsersCommand {
         /// The username.
         username: String,
     },
+    /// Import the Flask tutorial's users, keeping their password hashes and ids; safe to
+    /// run again (nothing changes twice) and all-or-nothing. See docs/migrating-from-flask.md.
+    #[command(
+        after_help = "Examples:\n  tessera users import --from mysql://flask:secret@db/flask\n  \
+        tessera users import --from sqlite:///srv/flask/data.sqlite\n  \
+        tessera users import --file users.jsonl   # {\"username\": …, \"password_hash\": …, \"id\": …}"
+    )]
+    #[command(group(clap::ArgGroup::new("source").required(true).args(["from", "file"])))]
+    Import {
+        /// The tutorial's database: mysql://…, postgres://… or sqlite://PATH (read only).
+        #[arg(long, value_name = "DATABASE_URL")]
+        from: Option<String>,
+        /// A file of JSON lines: {"username": …, "password_hash": …, "id": …} (id optional).
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.is::<InvalidToken>() => ExitCode::FAILURE,
         Err(error) => {
             eprintln!("tessera: {error:#}");
             ExitCode::FAILURE
         }
     }
 }
+
+/// `tessera token verify`: prints the report; an invalid token is an error exit without a
+/// further message (the report says why).
+fn verify_token(config: &Config, token: &str, at: Option<i64>) -> anyhow::Result<()> {
+    let token = if token == "-" {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim().to_owned()
+    } else {
+        token.trim().to_owned()
+    };
+    let at = match at {
+        Some(seconds) => chrono::DateTime::from_timestamp(seconds, 0)
+            .ok_or_else(|| anyhow::anyhow!("--at {seconds} is out of range"))?,
+        None => chrono::Utc::now(),
+    };
+    let keys = keys::key_set(config)?;
+    let legacy = config.legacy_verifier()?;
+    let (report, valid) = commands::verify_token(&keys, legacy.as_ref(), &token, at);
+    println!("{report}");
+    if valid {
+        Ok(())
+    } else {
+        Err(InvalidToken.into())
+    }
+}
+
+/// The exit of `token verify` for a token that is not valid.
+#[derive(Debug)]
+struct InvalidToken;
+
+impl std::fmt::Display for InvalidToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the token is not valid")
+    }
+}
+
+impl std::error::Error for InvalidToken {}
 
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("TESSERA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
@@ -132,6 +209,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", keys::generate_secret());
             Ok(())
         }
+        Command::Token(TokenCommand::Verify { token, at }) => verify_token(&config, &token, at),
         Command::Users(command) => {
             let accounts = startup::accounts(&config)?;
             let output = match command {
@@ -144,6 +222,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 UsersCommand::SetPassword { username } => {
                     let password = commands::read_password("New password: ")?;
                     commands::set_password(&accounts, &username, &password)?
+                }
+                UsersCommand::Import { from, file, json } => {
+                    let source = match (from, file) {
+                        (Some(url), _) => ImportSource::Database(url),
+                        (None, Some(path)) => ImportSource::File(path),
+                        (None, None) => {
+                            anyhow::bail!("name a source: --from DATABASE_URL or --file FILE")
+                        }
+                    };
+                    let report = import::import(&accounts, &source, &mut std::io::stderr())?;
+                    if json {
+                        import::to_json(&report).to_string()
+                    } else {
+                        import::describe(&report)
+                    }
                 }
             };
             println!("{output}");

@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use anyhow::Context;
 use tessera_domain::{Accounts, PasswordHasher};
-use tessera_http::{AppState, HashingPool, HttpSettings, TokenIssuer};
+use tessera_http::{AppState, HashingPool, HttpSettings, Metrics, PoolUsage, TokenIssuer};
 use tessera_store::{Database, PoolOptions};
 
 use crate::config::Config;
@@ -15,6 +15,15 @@ use crate::keys;
 
 /// The account use cases over the configured database, after applying migrations.
 pub fn accounts(config: &Config) -> anyhow::Result<Accounts> {
+    Ok(accounts_over(database(config)?, config))
+}
+
+fn accounts_over(database: Database, config: &Config) -> Accounts {
+    Accounts::new(Arc::new(database), PasswordHasher::new(config.bcrypt_cost))
+}
+
+/// The configured database's connection pool, after applying migrations.
+fn database(config: &Config) -> anyhow::Result<Database> {
     let url = config.database_url();
     let applied = tessera_store::run_migrations(&url).with_context(|| {
         format!(
@@ -29,11 +38,7 @@ pub fn accounts(config: &Config) -> anyhow::Result<Accounts> {
         max_connections: config.database_max_connections,
         acquire_timeout: Duration::from_secs(config.database_timeout),
     };
-    let database = Database::open(&url, &options)?;
-    Ok(Accounts::new(
-        Arc::new(database),
-        PasswordHasher::new(config.bcrypt_cost),
-    ))
+    Ok(Database::open(&url, &options)?)
 }
 
 /// The web app's directory when it has been built, else `None` (API only).
@@ -68,11 +73,23 @@ impl Application {
     /// a free port; [`Application::port`] tells which.
     pub fn build(config: &Config) -> anyhow::Result<Application> {
         let keys = keys::key_set(config)?;
-        let accounts = accounts(config)?;
+        let database = database(config)?;
+        let pool = database.clone();
+        let metrics = Metrics::new(Some(Box::new(move || {
+            let (connections, idle) = pool.pool_usage();
+            PoolUsage { connections, idle }
+        })));
+        let accounts = accounts_over(database, config);
         let ttl = chrono::Duration::seconds(i64::try_from(config.token_ttl)?);
+        let legacy = config.legacy_verifier()?;
+        if legacy.is_some() {
+            tracing::info!(
+                "accepting the Flask tutorial's tokens (TESSERA_LEGACY_SECRET_KEY is set)"
+            );
+        }
         let state = AppState {
             accounts,
-            tokens: TokenIssuer::new(keys, ttl),
+            tokens: TokenIssuer::new(keys, ttl).with_legacy(legacy),
             hashing: HashingPool::new(match config.hashing_concurrency {
                 0 => std::thread::available_parallelism().map_or(2, usize::from),
                 n => n,
@@ -86,6 +103,7 @@ impl Application {
             max_body_bytes: config.max_body_bytes,
             workers: config.workers,
             web_dir: web_dir(config),
+            metrics,
         };
         let server = tessera_http::serve(listener, state, settings)?;
         tracing::info!(address = %config.bind, port, "tessera is listening");

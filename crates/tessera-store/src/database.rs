@@ -65,6 +65,12 @@ impl Database {
         self.backend
     }
 
+    /// Open connections, and how many of them are idle.
+    pub fn pool_usage(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
     fn connection(&self) -> Result<PooledConnection<Manager>, StoreError> {
         self.pool
             .get()

@@ -11,11 +11,13 @@ compile_error!("enable at least one database backend: features `sqlite`, `postgr
 mod connection;
 mod database;
 mod error;
+mod import;
 mod migrations;
 mod models;
 mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tutorial;
 mod users;
 
 pub use connection::{Backend, DbConnection, redact_url};

@@ -60,3 +60,44 @@ pub(crate) fn set_password_hash(
 pub(crate) fn delete(conn: &mut DbConnection, id: i32) -> QueryResult<bool> {
     Ok(diesel::delete(users::table.find(id)).execute(conn)? > 0)
 }
+
+/// Compare-and-swap of the password hash: changes nothing unless the stored hash is still
+/// `expected`. One statement, so atomic on every backend.
+pub(crate) fn replace_password_hash(
+    conn: &mut DbConnection,
+    id: i32,
+    expected: &str,
+    password_hash: &str,
+    updated_at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        users::table
+            .filter(users::id.eq(id))
+            .filter(users::password_hash.eq(expected)),
+    )
+    .set((
+        users::password_hash.eq(password_hash),
+        users::updated_at.eq(updated_at),
+    ))
+    .execute(conn)?;
+    Ok(changed > 0)
+}
+
+/// Some password hash starting with `prefix`. `LIKE` treats `%` and `_` specially, so
+/// the prefix is matched loosely by `LIKE` and then exactly here.
+pub(crate) fn password_hash_with_prefix(
+    conn: &mut DbConnection,
+    prefix: &str,
+) -> QueryResult<Option<String>> {
+    let pattern: String = prefix
+        .chars()
+        .map(|c| if matches!(c, '%' | '_') { '_' } else { c })
+        .chain(std::iter::once('%'))
+        .collect();
+    let candidates: Vec<String> = users::table
+        .filter(users::password_hash.like(pattern))
+        .select(users::password_hash)
+        .limit(16)
+        .load(conn)?;
+    Ok(candidates.into_iter().find(|hash| hash.starts_with(prefix)))
+}

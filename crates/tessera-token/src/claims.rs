@@ -1,11 +1,15 @@
 //! The claims set of an access token.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::Error;
 use crate::compact::numeric_date;
-use crate::{Error, strict_json};
+use crate::strict_json::{DUPLICATE_KEY, KeySeed, StrictValue, typed_error};
 
 /// Claim names with a field of their own; `extra` must not repeat them.
 const NAMED_CLAIMS: [&str; 6] = ["sub", "iat", "exp", "nbf", "jti", "sid"];
@@ -129,26 +133,276 @@ impl Claims {
     }
 
     /// Reads verified payload bytes; every shape or range problem is `Malformed`.
+    ///
+    /// One pass over the bytes fills the fields directly, with the same rules as
+    /// parsing to a duplicate-free [`Value`] and then checking it: the named claims
+    /// must have their types (`iat`, `exp`, `nbf` JSON integers in chrono's range,
+    /// `sid` a string when present, `null` refused), `sub`, `iat`, `exp` and `jti`
+    /// are required, and no key may repeat at any depth.
     pub(crate) fn from_json(bytes: &[u8]) -> Result<Claims, Error> {
-        let object = strict_json::parse_object(bytes)?;
-        // Checked on the raw value so `exp: 1.5` or a huge number is never coerced.
-        for name in ["iat", "exp", "nbf"] {
-            numeric_date(object.get(name))?;
+        let reasons = [(EXPECTING_DATE, NUMERIC_DATE), (WRONG_SHAPE, WRONG_SHAPE)];
+        serde_json::from_slice::<ClaimsSeed>(bytes)
+            .map(|ClaimsSeed(claims)| claims)
+            .map_err(|err| typed_error(&err, &reasons, WRONG_SHAPE))
+    }
+}
+
+const WRONG_SHAPE: &str = "claims are missing or of the wrong type";
+const NUMERIC_DATE: &str = "date claim is not an integer in range";
+/// `expecting` text of [`DateVisitor`], found again in serde's type errors.
+const EXPECTING_DATE: &str = "an integer NumericDate";
+
+/// The whole payload, read by [`ClaimsVisitor`].
+struct ClaimsSeed(Claims);
+
+impl<'de> Deserialize<'de> for ClaimsSeed {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ClaimsVisitor).map(ClaimsSeed)
+    }
+}
+
+struct ClaimsVisitor;
+
+impl<'de> Visitor<'de> for ClaimsVisitor {
+    type Value = Claims;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Claims, A::Error> {
+        let (mut sub, mut iat, mut exp, mut nbf, mut jti, mut sid) =
+            (None, None, None, None, None, None);
+        let mut extra = Map::new();
+        while let Some(key) = access.next_key_seed(KeySeed)? {
+            // `replace` returns the earlier value: `Some` means the key repeats.
+            let repeated = match key.as_ref() {
+                "sub" => sub.replace(access.next_value::<String>()?).is_some(),
+                "iat" => iat.replace(access.next_value_seed(DateSeed)?).is_some(),
+                "exp" => exp.replace(access.next_value_seed(DateSeed)?).is_some(),
+                "nbf" => nbf.replace(access.next_value_seed(DateSeed)?).is_some(),
+                "jti" => jti.replace(access.next_value::<String>()?).is_some(),
+                "sid" => sid.replace(access.next_value::<String>()?).is_some(),
+                other if extra.contains_key(other) => true,
+                _ => {
+                    let StrictValue(value) = access.next_value()?;
+                    extra.insert(key.into_owned(), value);
+                    false
+                }
+            };
+            if repeated {
+                return Err(de::Error::custom(DUPLICATE_KEY));
+            }
         }
-        // An explicit `"sid": null` would not survive a round trip; refuse it.
-        if object.get("sid").is_some_and(|sid| !sid.is_string()) {
-            return Err(Error::malformed("sid is not a string"));
+        match (sub, iat, exp, jti) {
+            (Some(sub), Some(iat), Some(exp), Some(jti)) => Ok(Claims {
+                sub,
+                iat,
+                exp,
+                nbf,
+                jti,
+                sid,
+                extra,
+            }),
+            _ => Err(de::Error::custom(WRONG_SHAPE)),
         }
-        serde_json::from_value(Value::Object(object))
-            .map_err(|_| Error::malformed("claims are missing or of the wrong type"))
+    }
+}
+
+/// A NumericDate as [`numeric_date`] accepts it: a JSON integer (not `2.0`, not
+/// `1e9`) that fits an `i64` and that chrono can represent.
+struct DateSeed;
+
+impl<'de> DeserializeSeed<'de> for DateSeed {
+    type Value = i64;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<i64, D::Error> {
+        deserializer.deserialize_any(DateVisitor)
+    }
+}
+
+struct DateVisitor;
+
+impl Visitor<'_> for DateVisitor {
+    type Value = i64;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(EXPECTING_DATE)
+    }
+
+    fn visit_i64<E: de::Error>(self, seconds: i64) -> Result<i64, E> {
+        if DateTime::from_timestamp(seconds, 0).is_some() {
+            Ok(seconds)
+        } else {
+            Err(E::custom(NUMERIC_DATE))
+        }
+    }
+
+    fn visit_u64<E: de::Error>(self, seconds: u64) -> Result<i64, E> {
+        let seconds = i64::try_from(seconds).map_err(|_| E::custom(NUMERIC_DATE))?;
+        self.visit_i64(seconds)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorKind;
+    use crate::{ErrorKind, strict_json};
     use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    /// The straightforward reading that [`Claims::from_json`] must agree with: parse
+    /// to a duplicate-free `Value`, check the dates and `sid` on it, then let serde
+    /// fill the struct.
+    fn reference_from_json(bytes: &[u8]) -> Result<Claims, Error> {
+        let object = strict_json::parse_object(bytes)?;
+        for name in ["iat", "exp", "nbf"] {
+            numeric_date(object.get(name))?;
+        }
+        if object.get("sid").is_some_and(|sid| !sid.is_string()) {
+            return Err(Error::malformed("sid is not a string"));
+        }
+        serde_json::from_value(Value::Object(object))
+            .map_err(|_| Error::malformed("claims are missing or of the wrong type"))
+    }
+
+    fn assert_agrees(bytes: &[u8]) {
+        let fast = Claims::from_json(bytes);
+        let reference = reference_from_json(bytes);
+        match (&fast, &reference) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{}", String::from_utf8_lossy(bytes)),
+            (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind()),
+            _ => panic!(
+                "{}: from_json {fast:?}, reference {reference:?}",
+                String::from_utf8_lossy(bytes)
+            ),
+        }
+    }
+
+    #[test]
+    fn from_json_agrees_with_the_reference_on_edge_cases() {
+        for text in [
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j"}"#,
+            r#"{"sub":"u","iat":-0,"exp":2,"jti":"j"}"#,
+            r#"{"sub":"u","iat":1,"exp":9223372036854775807,"jti":"j"}"#,
+            r#"{"sub":"u","iat":1,"exp":8210266876799,"jti":"j"}"#,
+            r#"{"sub":"u","iat":1,"exp":8210266876800,"jti":"j"}"#,
+            r#"{"sub":"u","iat":-8334601228800,"exp":2,"jti":"j"}"#,
+            r#"{"sub":"u","iat":-8334601228801,"exp":2,"jti":"j"}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","nbf":null}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","sid":null}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","sid":"s","x":{"y":[1,{"z":null}]}}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","x":1,"x":1}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","x":{"a":1,"\u0061":2}}"#,
+            r#"{"s\u0075b":"u","iat":1,"exp":2,"jti":"j"}"#,
+            r#"{"sub":"u","s\u0075b":"v","iat":1,"exp":2,"jti":"j"}"#,
+            r#"{"sub":"\ud83e\udd80","iat":1,"exp":2,"jti":"j"}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","x":"\ud800"}"#,
+            r#"{"sub":"u","iat":1,"exp":2e0,"jti":"j"}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":["j"]}"#,
+            r#" { "sub" : "u" , "iat" : 1 , "exp" : 2 , "jti" : "j" } "#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j"} x"#,
+            r#"{"sub":"u","iat":1,"exp":2}"#,
+            "{}",
+            "[]",
+            "null",
+            "",
+        ] {
+            assert_agrees(text.as_bytes());
+        }
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "[a-z]{0,3}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(2, 8, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
+                prop::collection::vec(("[a-c]", inner), 0..3)
+                    .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// JSON text of objects whose members may repeat, drawn from the named claims
+    /// and a few others, with values of every type.
+    fn claims_text() -> impl Strategy<Value = String> {
+        let name = prop_oneof![
+            prop::sample::select(vec![
+                "sub",
+                "iat",
+                "exp",
+                "nbf",
+                "jti",
+                "sid",
+                "x",
+                r"s\u0075b"
+            ])
+            .prop_map(str::to_owned),
+            "[a-z]{1,2}",
+        ];
+        let value = prop_oneof![
+            json_value().prop_map(|value| value.to_string()),
+            (-9_000_000_000_000i64..9_000_000_000_000).prop_map(|n| n.to_string()),
+            prop::sample::select(vec![
+                "1e3",
+                "-0",
+                "1.0",
+                "18446744073709551615",
+                "9223372036854775807",
+                r#"{"a":1,"a":2}"#,
+                r#"[{"b":[],"b":{}}]"#,
+                r#""\ud800""#,
+            ])
+            .prop_map(str::to_owned),
+        ];
+        prop::collection::vec((name, value), 0..8).prop_map(|members| {
+            let members: Vec<String> = members
+                .into_iter()
+                .map(|(name, value)| format!("\"{name}\":{value}"))
+                .collect();
+            format!("{{{}}}", members.join(","))
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn from_json_agrees_with_the_reference(text in claims_text()) {
+            assert_agrees(text.as_bytes());
+        }
+
+        #[test]
+        fn from_json_agrees_with_the_reference_on_valid_claims_plus_noise(
+            extra in prop::collection::vec(("[a-z]{1,2}", json_value()), 0..4),
+            nbf in proptest::option::of(any::<i64>()),
+            sid in proptest::option::of("[a-z]{0,3}"),
+        ) {
+            let mut object = serde_json::json!({"sub":"u","iat":1,"exp":2,"jti":"j"});
+            for (name, value) in extra {
+                object[name] = value;
+            }
+            if let Some(nbf) = nbf {
+                object["nbf"] = nbf.into();
+            }
+            if let Some(sid) = sid {
+                object["sid"] = sid.into();
+            }
+            assert_agrees(object.to_string().as_bytes());
+        }
+
+        #[test]
+        fn from_json_agrees_with_the_reference_on_any_bytes(bytes in any::<Vec<u8>>()) {
+            assert_agrees(&bytes);
+        }
+    }
 
     fn issued() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()

@@ -68,6 +68,26 @@ pub(crate) fn decode_segment(segment: &str) -> Result<Vec<u8>, Error> {
         .map_err(|_| Error::malformed("segment is not canonical unpadded base64url"))
 }
 
+/// Decodes like [`decode_segment`], into `buffer` when the result fits (every
+/// ordinary token's segments do, so verifying needs no heap for them), else into
+/// `spill`. Only the destination differs: the same input is refused either way.
+pub(crate) fn decode_into<'b>(
+    segment: &str,
+    buffer: &'b mut [u8],
+    spill: &'b mut Vec<u8>,
+) -> Result<&'b [u8], Error> {
+    // The engine wants room for its estimate (a multiple of 3), not just the result.
+    if segment.len().div_ceil(4) * 3 <= buffer.len() {
+        let len = URL_SAFE_NO_PAD
+            .decode_slice(segment, buffer)
+            .map_err(|_| Error::malformed("segment is not canonical unpadded base64url"))?;
+        Ok(&buffer[..len])
+    } else {
+        *spill = decode_segment(segment)?;
+        Ok(spill)
+    }
+}
+
 /// Like [`decode_segment`], but an empty signature is an error too.
 pub(crate) fn decode_signature(segment: &str) -> Result<Vec<u8>, Error> {
     if segment.is_empty() {
@@ -183,6 +203,31 @@ mod tests {
             assert!(decode_segment(bad).is_err(), "{bad:?}");
         }
         assert!(decode_signature("").is_err());
+    }
+
+    #[test]
+    fn decoding_into_a_buffer_agrees_with_decoding_to_the_heap() {
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(200).collect();
+        let (mut small, mut large, mut spill) = ([0u8; 16], [0u8; 256], Vec::new());
+        for len in 0..bytes.len() {
+            let encoded = encode_segment(&bytes[..len]);
+            let decoded = decode_into(&encoded, &mut small, &mut spill).unwrap();
+            assert_eq!(decoded, &bytes[..len], "{len}");
+            let decoded = decode_into(&encoded, &mut large, &mut spill).unwrap();
+            assert_eq!(decoded, &bytes[..len], "{len}");
+            // Refused alike, whichever destination.
+            for bad in [format!("{encoded}="), format!("{encoded}!")] {
+                assert!(decode_into(&bad, &mut small, &mut spill).is_err(), "{bad}");
+                assert!(decode_into(&bad, &mut large, &mut spill).is_err(), "{bad}");
+            }
+        }
+        for bad in ["aGl", "aGk=", "aG k", "aGk\n", "aG+k", "aG/k", "a", "aGk\0"] {
+            assert!(decode_into(bad, &mut large, &mut spill).is_err(), "{bad:?}");
+            assert!(
+                decode_into(bad, &mut [0u8; 1], &mut spill).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -6,11 +6,11 @@ use chrono::{DateTime, Utc};
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use serde::Serialize;
-use serde_json::Value;
 use sha2::Sha256;
 
 use crate::compact::{self, MAX_TOKEN_LEN};
-use crate::{Claims, Error, ErrorKind, strict_json};
+use crate::strict_json::{self, JoseHeader, Member};
+use crate::{Claims, Error, ErrorKind};
 
 /// The only algorithm issued or accepted by [`KeySet`].
 const ALGORITHM: &str = "HS256";
@@ -79,10 +79,38 @@ impl Drop for Secret {
 /// assert_eq!(key.id(), "2024-06");
 /// assert!(!format!("{key:?}").contains("thirty-two"));
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Key {
     id: String,
     secret: Secret,
+    /// HMAC-SHA256 already keyed with `secret` (the inner and outer pads hashed), so
+    /// each MAC starts from a copy instead of redoing that work. `None` only if the
+    /// hmac crate ever refused a key, which it does not for HMAC.
+    keyed: Option<Hmac<Sha256>>,
+    /// The encoded header of the tokens this key signs. A token whose header segment
+    /// is exactly these bytes needs no decoding or parsing: parsing is a function of
+    /// the bytes, and these parse to `alg` HS256, this `kid` and no `crit`.
+    issued_header: Option<String>,
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The keyed state is as good as the secret: never shown.
+        f.debug_struct("Key")
+            .field("id", &self.id)
+            .field("secret", &self.secret)
+            .finish()
+    }
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        // Best effort, like `Secret`: overwrite the keyed state in place.
+        if let Some(keyed) = &mut self.keyed {
+            *keyed = <Hmac<Sha256> as KeyInit>::new(&Default::default());
+        }
+        std::hint::black_box(&self.keyed);
+    }
 }
 
 impl Key {
@@ -95,9 +123,21 @@ impl Key {
     /// assert_eq!(key.id(), "primary");
     /// ```
     pub fn new(id: impl Into<String>, secret: Secret) -> Key {
+        let id = id.into();
+        let keyed = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.expose()).ok();
+        let header = Header {
+            alg: ALGORITHM,
+            typ: "JWT",
+            kid: &id,
+        };
+        let issued_header = serde_json::to_vec(&header)
+            .ok()
+            .map(|json| compact::encode_segment(&json));
         Key {
-            id: id.into(),
+            id,
             secret,
+            keyed,
+            issued_header,
         }
     }
 
@@ -114,8 +154,20 @@ impl Key {
 
     fn mac(&self) -> Result<Hmac<Sha256>, Error> {
         // HMAC takes keys of any length; mapped rather than unwrapped to stay panic-free.
-        <Hmac<Sha256> as KeyInit>::new_from_slice(self.secret.expose())
-            .map_err(|_| Error::new(ErrorKind::BadSignature, "HMAC refused the key"))
+        self.keyed
+            .clone()
+            .ok_or(Error::new(ErrorKind::BadSignature, "HMAC refused the key"))
+    }
+
+    /// Whether `tag` is this key's MAC of `message`, compared in constant time.
+    fn signed(&self, message: &[u8], tag: &[u8]) -> bool {
+        match self.mac() {
+            Ok(mut mac) => {
+                Mac::update(&mut mac, message);
+                mac.verify_slice(tag).is_ok()
+            }
+            Err(_) => false,
+        }
     }
 }
 
@@ -259,17 +311,16 @@ impl KeySet {
     /// ```
     pub fn sign(&self, claims: &Claims) -> Result<String, Error> {
         claims.check_signable()?;
-        let header = Header {
-            alg: ALGORITHM,
-            typ: "JWT",
-            kid: self.signing.id(),
-        };
-        let header_json = serde_json::to_vec(&header)
-            .map_err(|_| Error::malformed("header cannot be serialised"))?;
+        let header = self
+            .signing
+            .issued_header
+            .as_deref()
+            .ok_or(Error::malformed("header cannot be serialised"))?;
         let claims_json = serde_json::to_vec(claims)
             .map_err(|_| Error::malformed("claims cannot be serialised"))?;
 
-        let mut token = compact::encode_segment(&header_json);
+        let mut token = String::with_capacity(header.len() + claims_json.len() * 4 / 3 + 48);
+        token.push_str(header);
         token.push('.');
         token.push_str(&compact::encode_segment(&claims_json));
         let mut mac = self.signing.mac()?;
@@ -302,11 +353,28 @@ impl KeySet {
     /// ```
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, Error> {
         let segments = compact::split(token)?;
-        let header = strict_json::parse_object(&compact::decode_segment(segments.header)?)?;
-        let payload = compact::decode_segment(segments.payload)?;
+        // Typical segments decode into these stack buffers; longer ones spill to the heap.
+        let (mut header_buffer, mut header_spill) = ([0u8; 192], Vec::new());
+        let (mut payload_buffer, mut payload_spill) = ([0u8; 512], Vec::new());
+        let (mut signature_buffer, mut signature_spill) = ([0u8; 48], Vec::new());
 
-        match header.get("alg") {
-            Some(Value::String(alg)) if alg == ALGORITHM => {}
+        let header = match self.issuer_of_header(segments.header) {
+            Some(key) => JoseHeader {
+                alg: Member::Text(ALGORITHM.into()),
+                kid: Member::Text(key.id().into()),
+                crit: false,
+            },
+            None => strict_json::parse_header(compact::decode_into(
+                segments.header,
+                &mut header_buffer,
+                &mut header_spill,
+            )?)?,
+        };
+        let payload =
+            compact::decode_into(segments.payload, &mut payload_buffer, &mut payload_spill)?;
+
+        match &header.alg {
+            Member::Text(alg) if alg == ALGORITHM => {}
             _ => {
                 return Err(Error::new(
                     ErrorKind::UnsupportedAlgorithm,
@@ -315,17 +383,24 @@ impl KeySet {
             }
         }
         // RFC 7515 §4.1.11: extensions we do not implement must not be ignored.
-        if header.contains_key("crit") {
+        if header.crit {
             return Err(Error::malformed(
                 "critical header extensions are not supported",
             ));
         }
-        let kid = match header.get("kid") {
-            None => None,
-            Some(Value::String(kid)) => Some(kid.as_str()),
-            Some(_) => return Err(Error::malformed("kid is not a string")),
+        let kid = match &header.kid {
+            Member::Absent => None,
+            Member::Text(kid) => Some(kid.as_ref()),
+            Member::Other => return Err(Error::malformed("kid is not a string")),
         };
-        let signature = compact::decode_signature(segments.signature)?;
+        if segments.signature.is_empty() {
+            return Err(Error::malformed("empty signature segment"));
+        }
+        let signature = compact::decode_into(
+            segments.signature,
+            &mut signature_buffer,
+            &mut signature_spill,
+        )?;
 
         let mut candidates = self
             .keys()
@@ -334,13 +409,8 @@ impl KeySet {
         if candidates.peek().is_none() {
             return Err(Error::new(ErrorKind::UnknownKey, "no key has this kid"));
         }
-        let signed_by_candidate = candidates.any(|key| {
-            compact::mac_matches::<Hmac<Sha256>>(
-                key.secret.expose(),
-                segments.signing_input.as_bytes(),
-                &signature,
-            )
-        });
+        let signed_by_candidate =
+            candidates.any(|key| key.signed(segments.signing_input.as_bytes(), signature));
         if !signed_by_candidate {
             return Err(Error::new(
                 ErrorKind::BadSignature,
@@ -348,7 +418,7 @@ impl KeySet {
             ));
         }
 
-        let claims = Claims::from_json(&payload)?;
+        let claims = Claims::from_json(payload)?;
         let now = now.timestamp();
         if now >= claims.exp.saturating_add(self.leeway_seconds) {
             return Err(Error::new(ErrorKind::Expired, "exp is not in the future"));
@@ -361,7 +431,64 @@ impl KeySet {
         Ok(claims)
     }
 
+    /// The key whose issued header segment is exactly `header`, if any.
+    fn issuer_of_header(&self, header: &str) -> Option<&Key> {
+        self.keys()
+            .find(|key| key.issued_header.as_deref() == Some(header))
+    }
+
     fn keys(&self) -> impl Iterator<Item = &Key> {
         std::iter::once(&self.signing).chain(&self.verification)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shortcut in `verify` stands for parsing the issued header: it must give
+    /// exactly what the parser gives for those bytes, whatever the key id.
+    #[test]
+    fn issued_headers_parse_to_what_the_shortcut_assumes() {
+        for id in [
+            "k1",
+            "",
+            "a \"quoted\" kid",
+            "zoë 🦀",
+            "\u{0}",
+            "../..",
+            "\\u0041",
+        ] {
+            let key = Key::new(id, Secret::new("s"));
+            let encoded = key.issued_header.as_deref().unwrap();
+            let bytes = compact::decode_segment(encoded).unwrap();
+            let parsed = strict_json::parse_header(&bytes).unwrap();
+            assert_eq!(parsed.alg, Member::Text(ALGORITHM.into()), "{id:?}");
+            assert_eq!(parsed.kid, Member::Text(id.into()), "{id:?}");
+            assert!(!parsed.crit, "{id:?}");
+        }
+    }
+
+    #[test]
+    fn the_shortcut_picks_the_key_whose_header_it_is_and_no_other() {
+        let new = Key::new("new", Secret::new("the new secret, thirty-two bytes"));
+        let old = Key::new("old", Secret::new("the old secret, thirty-two bytes"));
+        let old_header = old.issued_header.clone().unwrap();
+        let keys = KeySet::new(new).with_verification_key(old);
+        assert_eq!(keys.issuer_of_header(&old_header).unwrap().id(), "old");
+        // The same JSON spelled differently is parsed, not matched.
+        let respelled = compact::encode_segment(br#"{"alg":"HS256", "typ":"JWT","kid":"old"}"#);
+        assert!(keys.issuer_of_header(&respelled).is_none());
+    }
+
+    #[test]
+    fn precomputed_mac_state_is_the_keyed_hmac() {
+        let key = Key::new("k", Secret::new("a secret of thirty-two bytes...."));
+        let mut fresh = <Hmac<Sha256> as KeyInit>::new_from_slice(key.secret.expose()).unwrap();
+        Mac::update(&mut fresh, b"message");
+        let tag = fresh.finalize().into_bytes();
+        assert!(key.signed(b"message", &tag));
+        assert!(!key.signed(b"messagf", &tag));
+        assert!(!key.signed(b"message", &tag[..31]));
     }
 }

@@ -8,6 +8,7 @@ use tessera_api::{Credentials, TutorialUser};
 
 use crate::auth::{self, TutorialAuthUser};
 use crate::error::{ApiError, Challenge};
+use crate::metrics::{Metrics, SignIn, TokenEvent};
 use crate::routes::resource;
 use crate::state::AppState;
 
@@ -44,7 +45,11 @@ async fn register(
 }
 
 /// `GET /api/login` with Basic `user:password` → the token as a JSON string.
-async fn login(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn login(
+    state: web::Data<AppState>,
+    metrics: web::Data<Metrics>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let challenge = Challenge::Basic;
     let (username, password) = match auth::request_credentials(&request, challenge)? {
         Some(auth::Credentials::Basic { user_id, password }) => (user_id, password),
@@ -61,11 +66,10 @@ async fn login(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpR
         .hashing
         .run(move || accounts.authenticate(&username, &password))
         .await?
-        .map_err(|e| match e {
-            tessera_domain::Error::InvalidCredentials => ApiError::invalid_credentials(challenge),
-            other => ApiError::from(other),
-        })?;
+        .map_err(|e| sign_in_failed(&metrics, e, challenge))?;
+    metrics.sign_in(SignIn::Succeeded);
     let token = state.tokens.issue(&user)?;
+    metrics.token(TokenEvent::Issued);
     let mut response = flask_json(&token)?;
     no_store(&mut response);
     Ok(response)
@@ -81,6 +85,21 @@ async fn hello(request: HttpRequest) -> Result<HttpResponse, ApiError> {
     }
     let auth = TutorialAuthUser::from_request(&request, &mut actix_web::dev::Payload::None).await?;
     flask_json(&format!("Hello, {}", auth.0.user.username))
+}
+
+/// The error for a failed sign-in, counted when it was a wrong username or password.
+pub(crate) fn sign_in_failed(
+    metrics: &Metrics,
+    error: tessera_domain::Error,
+    challenge: Challenge,
+) -> ApiError {
+    match error {
+        tessera_domain::Error::InvalidCredentials => {
+            metrics.sign_in(SignIn::Failed);
+            ApiError::invalid_credentials(challenge)
+        }
+        other => ApiError::from(other),
+    }
 }
 
 /// Token responses must not be cached (RFC 6749 section 5.1).

@@ -37,6 +37,7 @@ macro_rules! server_backend_tests {
 }
 
 mod databases;
+mod legacy;
 mod platform;
 mod tutorial;
 mod v1;
