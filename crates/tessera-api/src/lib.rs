@@ -14,7 +14,10 @@ pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 pub struct Credentials {
     /// The account name: 1–32 characters, no `:`, no control characters, no leading or
     /// trailing spaces; unique regardless of letter case.
-    #[cfg_attr(feature = "openapi", schema(example = "miguel", min_length = 1, max_length = 32))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "miguel", min_length = 1, max_length = 32)
+    )]
     pub username: String,
     /// The password in clear text; it only ever travels over the wire in a request body.
     /// New passwords: 8–1024 characters, not a common or trivially predictable one.

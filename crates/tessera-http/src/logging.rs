@@ -23,9 +23,16 @@ fn request_id(request: &ServiceRequest) -> String {
     let sane = |id: &&str| {
         !id.is_empty()
             && id.len() <= 64
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
     };
-    match request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).filter(sane) {
+    match request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(sane)
+    {
         Some(id) => id.to_owned(),
         None => {
             let mut bytes = [0u8; 8];
@@ -50,9 +57,15 @@ pub(crate) async fn observe(
     let (status, route) = match &result {
         Ok(response) => (
             response.status().as_u16(),
-            response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned()),
+            response
+                .request()
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".to_owned()),
         ),
-        Err(error) => (error.as_response_error().status_code().as_u16(), "unmatched".to_owned()),
+        Err(error) => (
+            error.as_response_error().status_code().as_u16(),
+            "unmatched".to_owned(),
+        ),
     };
     let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {

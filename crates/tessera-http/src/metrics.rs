@@ -100,24 +100,56 @@ impl Metrics {
     pub fn new(pool_probe: Option<PoolProbe>) -> Metrics {
         let mut registry = Registry::with_prefix("tessera");
         let requests = Family::<RequestLabels, Counter>::default();
-        registry.register("http_requests", "HTTP requests by route, method and status", requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests by route, method and status",
+            requests.clone(),
+        );
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
             // 0.1 ms to ~3.3 s.
             (|| Histogram::new(exponential_buckets(0.0001, 2.0, 16))) as fn() -> Histogram,
         );
-        registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route",
+            latency.clone(),
+        );
         let sign_ins = Family::<OutcomeLabels, Counter>::default();
-        registry.register("sign_ins", "Sign-ins by outcome (succeeded, failed, throttled)", sign_ins.clone());
+        registry.register(
+            "sign_ins",
+            "Sign-ins by outcome (succeeded, failed, throttled)",
+            sign_ins.clone(),
+        );
         let tokens = Family::<EventLabels, Counter>::default();
-        registry.register("tokens", "Tokens by event (issued, refreshed, revoked)", tokens.clone());
+        registry.register(
+            "tokens",
+            "Tokens by event (issued, refreshed, revoked)",
+            tokens.clone(),
+        );
         let hashing_waiting = Gauge::default();
-        registry.register("hashing_queue_depth", "Password hashes waiting for the hashing pool", hashing_waiting.clone());
+        registry.register(
+            "hashing_queue_depth",
+            "Password hashes waiting for the hashing pool",
+            hashing_waiting.clone(),
+        );
         let hashing_running = Gauge::default();
-        registry.register("hashing_running", "Password hashes being computed", hashing_running.clone());
+        registry.register(
+            "hashing_running",
+            "Password hashes being computed",
+            hashing_running.clone(),
+        );
         let pool_connections = Gauge::default();
-        registry.register("db_pool_connections", "Open database connections", pool_connections.clone());
+        registry.register(
+            "db_pool_connections",
+            "Open database connections",
+            pool_connections.clone(),
+        );
         let pool_idle = Gauge::default();
-        registry.register("db_pool_idle_connections", "Open database connections not in use", pool_idle.clone());
+        registry.register(
+            "db_pool_idle_connections",
+            "Open database connections not in use",
+            pool_idle.clone(),
+        );
         Metrics {
             inner: Arc::new(Inner {
                 registry,
@@ -141,9 +173,16 @@ impl Metrics {
         let route = route.to_owned();
         inner
             .requests
-            .get_or_create(&RequestLabels { method: method.to_owned(), route: route.clone(), status })
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.clone(),
+                status,
+            })
             .inc();
-        inner.latency.get_or_create(&RouteLabels { route }).observe(seconds);
+        inner
+            .latency
+            .get_or_create(&RouteLabels { route })
+            .observe(seconds);
     }
 
     /// Counts a sign-in.
@@ -153,7 +192,12 @@ impl Metrics {
             SignIn::Failed => "failed",
             SignIn::Throttled => "throttled",
         };
-        self.inner.sign_ins.get_or_create(&OutcomeLabels { outcome: outcome.to_owned() }).inc();
+        self.inner
+            .sign_ins
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 
     /// Counts a token event.
@@ -163,12 +207,20 @@ impl Metrics {
             TokenEvent::Refreshed => "refreshed",
             TokenEvent::Revoked => "revoked",
         };
-        self.inner.tokens.get_or_create(&EventLabels { event: event.to_owned() }).inc();
+        self.inner
+            .tokens
+            .get_or_create(&EventLabels {
+                event: event.to_owned(),
+            })
+            .inc();
     }
 
     /// The gauges of the hashing pool: waiting for a permit, and holding one.
     pub fn hashing_gauges(&self) -> (Gauge, Gauge) {
-        (self.inner.hashing_waiting.clone(), self.inner.hashing_running.clone())
+        (
+            self.inner.hashing_waiting.clone(),
+            self.inner.hashing_running.clone(),
+        )
     }
 
     /// The text exposition of every metric.
@@ -192,15 +244,27 @@ mod tests {
 
     #[test]
     fn recorded_values_appear_in_the_exposition() {
-        let metrics = Metrics::new(Some(Box::new(|| PoolUsage { connections: 3, idle: 2 })));
+        let metrics = Metrics::new(Some(Box::new(|| PoolUsage {
+            connections: 3,
+            idle: 2,
+        })));
         metrics.record_request("GET", "/api/v1/users/{id}", 200, 0.002);
         metrics.sign_in(SignIn::Failed);
         metrics.token(TokenEvent::Issued);
         let text = metrics.render();
         assert!(text.contains(r#"tessera_http_requests_total{method="GET",route="/api/v1/users/{id}",status="200"} 1"#), "{text}");
-        assert!(text.contains(r#"tessera_sign_ins_total{outcome="failed"} 1"#), "{text}");
-        assert!(text.contains(r#"tessera_tokens_total{event="issued"} 1"#), "{text}");
+        assert!(
+            text.contains(r#"tessera_sign_ins_total{outcome="failed"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"tessera_tokens_total{event="issued"} 1"#),
+            "{text}"
+        );
         assert!(text.contains("tessera_db_pool_connections 3"), "{text}");
-        assert!(text.contains("tessera_http_request_duration_seconds_bucket"), "{text}");
+        assert!(
+            text.contains("tessera_http_request_duration_seconds_bucket"),
+            "{text}"
+        );
     }
 }

@@ -48,7 +48,9 @@ impl Modify for BearerScheme {
 
 /// The document, pretty-printed JSON with a final newline (as stored in `docs/`).
 pub fn document() -> String {
-    let mut json = ApiDoc::openapi().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut json = ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     json.push('\n');
     json
 }
@@ -77,7 +79,14 @@ mod tests {
     fn the_document_is_openapi_3_1_and_covers_the_v1_routes() {
         let value: serde_json::Value = serde_json::from_str(&document()).unwrap();
         assert!(value["openapi"].as_str().unwrap().starts_with("3.1"));
-        for path in ["/api/v1/users", "/api/v1/users/{id}", "/api/v1/tokens", "/api/v1/me", "/healthz", "/readyz"] {
+        for path in [
+            "/api/v1/users",
+            "/api/v1/users/{id}",
+            "/api/v1/tokens",
+            "/api/v1/me",
+            "/healthz",
+            "/readyz",
+        ] {
             assert!(value["paths"].get(path).is_some(), "{path} missing");
         }
     }

@@ -9,6 +9,8 @@ use tessera_token::{Claims, KeySet};
 use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
+use crate::metrics::Metrics;
+use prometheus_client::metrics::gauge::Gauge;
 
 /// Everything the handlers share.
 #[derive(Debug, Clone)]
@@ -94,6 +96,8 @@ fn random_id() -> String {
 #[derive(Debug, Clone)]
 pub struct HashingPool {
     permits: Arc<Semaphore>,
+    waiting: Gauge,
+    running: Gauge,
 }
 
 impl HashingPool {
@@ -101,7 +105,15 @@ impl HashingPool {
     pub fn new(concurrency: usize) -> HashingPool {
         HashingPool {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            waiting: Gauge::default(),
+            running: Gauge::default(),
         }
+    }
+
+    /// Reports the queue depth and the hashes in progress to `metrics`.
+    pub fn observed_by(mut self, metrics: &Metrics) -> HashingPool {
+        (self.waiting, self.running) = metrics.hashing_gauges();
+        self
     }
 
     /// Runs `work` (which hashes or verifies a password, and may touch the store) on a
@@ -111,13 +123,30 @@ impl HashingPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| ApiError::internal("hashing pool closed"))?;
+        let permit = {
+            let _waiting = GaugeGuard::enter(&self.waiting);
+            self.permits.acquire().await
+        };
+        let _permit = permit.map_err(|_| ApiError::internal("hashing pool closed"))?;
+        let _running = GaugeGuard::enter(&self.running);
         web::block(work)
             .await
             .map_err(|e| ApiError::internal(&e.to_string()))
+    }
+}
+
+/// Holds a gauge one higher while alive, also when the request is cancelled.
+struct GaugeGuard<'a>(&'a Gauge);
+
+impl<'a> GaugeGuard<'a> {
+    fn enter(gauge: &'a Gauge) -> GaugeGuard<'a> {
+        gauge.inc();
+        GaugeGuard(gauge)
+    }
+}
+
+impl Drop for GaugeGuard<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }

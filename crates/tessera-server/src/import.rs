@@ -128,8 +128,10 @@ pub fn describe(report: &ImportReport) -> String {
     );
     if renumbered > 0 {
         text.push_str(&format!(
-            "\n{renumbered} imported user(s) got a new id because theirs was taken; \
-             their old tokens will not work"
+            "\n{renumbered} imported user(s) got a new id because theirs was taken: their old \
+             tokens will not reach them, and while TESSERA_LEGACY_SECRET_KEY is set an old \
+             token naming such an id reaches whoever holds it here \
+             (see docs/migrating-from-flask.md)"
         ));
     }
     for imported in report.imported.iter().filter(|i| i.renumbered()) {

@@ -50,6 +50,9 @@ enum Command {
     /// Print a fresh random 256-bit secret for TESSERA_SECRET_KEY.
     #[command(after_help = "Example: tessera keygen > /etc/tessera/secret.key")]
     Keygen,
+    /// Print the effective configuration (all layers applied), secrets redacted.
+    #[command(after_help = "Example: TESSERA_ENV=production tessera config")]
+    Config,
     /// Inspect tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -207,6 +210,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keygen => {
             println!("{}", keys::generate_secret());
+            Ok(())
+        }
+        Command::Config => {
+            println!("{}", serde_json::to_string_pretty(&config)?);
             Ok(())
         }
         Command::Token(TokenCommand::Verify { token, at }) => verify_token(&config, &token, at),

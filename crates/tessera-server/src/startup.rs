@@ -93,7 +93,8 @@ impl Application {
             hashing: HashingPool::new(match config.hashing_concurrency {
                 0 => std::thread::available_parallelism().map_or(2, usize::from),
                 n => n,
-            }),
+            })
+            .observed_by(&metrics),
         };
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;

@@ -1,4 +1,6 @@
 //! The `tessera` binary's administration commands, run as an operator would.
+// Helpers shared by tests unwrap too: a failure there is a failing test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -169,6 +171,7 @@ fn every_subcommand_has_help_with_an_example() {
         &["serve", "--help"][..],
         &["migrate", "--help"],
         &["keygen", "--help"],
+        &["config", "--help"],
         &["users", "add", "--help"],
         &["users", "list", "--help"],
         &["users", "delete", "--help"],
@@ -182,4 +185,33 @@ fn every_subcommand_has_help_with_an_example() {
     }
     let usage = cli.run(&["no-such-command"], "", &[]);
     assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn config_prints_every_layer_applied_with_secrets_redacted() {
+    let cli = Cli::new();
+    std::fs::write(
+        cli.dir.path().join("tessera.toml"),
+        "token_ttl = 60\nbind = \"0.0.0.0:9\"\n",
+    )
+    .unwrap();
+    let output = cli.run(
+        &["config"],
+        "",
+        &[
+            ("TESSERA_TOKEN_TTL", "120"),
+            ("TESSERA_SECRET_KEY", "a-very-secret-value-of-32-bytes!!"),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let config: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(config["token_ttl"], 120, "the environment beats the file");
+    assert_eq!(config["bind"], "0.0.0.0:9", "the file beats the defaults");
+    assert_eq!(config["secret_key"], "<redacted>");
+    assert!(!text.contains("a-very-secret"), "{text}");
 }

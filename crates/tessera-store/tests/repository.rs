@@ -1,5 +1,7 @@
 //! The repository suite, run against every backend: SQLite always, PostgreSQL and
 //! MariaDB/MySQL when built with their features and their servers answer (required in CI).
+// Helpers shared by tests unwrap too: a failure there is a failing test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Barrier};
 use std::time::Duration;

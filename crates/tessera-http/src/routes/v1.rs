@@ -80,7 +80,10 @@ pub(crate) async fn register(
         (status = 503, description = "The database cannot be reached", body = tessera_api::Problem, content_type = "application/problem+json")
     )
 )]
-pub(crate) async fn user_by_id(auth: AuthUser, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn user_by_id(
+    auth: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     if id.parse::<i64>().ok() != Some(auth.user.id.0) {
         return Err(ApiError::not_found());
     }
@@ -147,5 +150,7 @@ pub(crate) async fn me(auth: AuthUser) -> HttpResponse {
 
 /// `GET /api/v1/openapi.json`: this API's OpenAPI 3.1 document.
 async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(crate::openapi::document())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(crate::openapi::document())
 }

@@ -140,6 +140,7 @@ fn database(app: &TestApp) -> Database {
     Database::open(&app.config.database_url(), &PoolOptions::default()).expect("pool opens")
 }
 
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 fn stored_hash(app: &TestApp, name: &str) -> String {
     database(app)
         .find_by_username(&Username::parse(name).unwrap())

@@ -1,6 +1,8 @@
 //! HTTP integration tests: the real application on port 0, a real HTTP client, and a
 //! fresh database per test — on SQLite always, and on PostgreSQL and MariaDB when the
 //! binary is built with their features (`make test` does).
+// Helpers shared by tests unwrap too: a failure there is a failing test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
 mod process;
