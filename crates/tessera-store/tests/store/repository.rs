@@ -1,7 +1,5 @@
 //! The repository suite, run against every backend: SQLite always, PostgreSQL and
 //! MariaDB/MySQL when built with their features and their servers answer (required in CI).
-// Helpers shared by tests unwrap too: a failure there is a failing test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
@@ -11,9 +9,7 @@ use tessera_domain::{NewUser, StoreError, UserId, UserRepository, Username};
 use tessera_store::testing::TestDatabase;
 use tessera_store::{Backend, Database, PoolOptions};
 
-fn open(test_db: &TestDatabase) -> Database {
-    Database::open(test_db.url(), &PoolOptions::default()).expect("pool opens")
-}
+use crate::open;
 
 fn insert(db: &Database, name: &str) -> Result<tessera_domain::User, StoreError> {
     let username = Username::parse(name).expect("valid test username");
@@ -153,33 +149,7 @@ fn unicode_names_round_trip(db: &Database) {
     insert(db, "Zoe 张伟").unwrap();
 }
 
-macro_rules! suite {
-    ($backend:ident, $variant:expr, [$($case:ident),* $(,)?]) => {
-        mod $backend {
-            $(
-                #[test]
-                fn $case() {
-                    if let Some(test_db) = tessera_store::testing::TestDatabase::create($variant) {
-                        super::$case(&super::open(&test_db));
-                    }
-                }
-            )*
-        }
-    };
-}
-
-macro_rules! all_backends {
-    ($($case:ident),* $(,)?) => {
-        #[cfg(feature = "sqlite")]
-        suite!(sqlite, tessera_store::Backend::Sqlite, [$($case),*]);
-        #[cfg(feature = "postgres")]
-        suite!(postgres, tessera_store::Backend::Postgres, [$($case),*]);
-        #[cfg(feature = "mysql")]
-        suite!(mysql, tessera_store::Backend::Mysql, [$($case),*]);
-    };
-}
-
-all_backends!(
+backend_tests!(with_database:
     inserted_user_reads_back_by_name_and_id,
     lookup_by_name_ignores_case,
     names_differing_only_in_case_conflict,

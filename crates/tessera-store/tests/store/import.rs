@@ -1,8 +1,6 @@
 //! Importing users and reading the Flask tutorial's table, on every backend: SQLite always,
 //! PostgreSQL and MariaDB/MySQL when built with their features and their servers answer
 //! (required in CI). A fresh database per test.
-// Helpers outside `#[test]` functions unwrap too; a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used)]
 
 use chrono::Utc;
 use tessera_domain::{
@@ -11,14 +9,12 @@ use tessera_domain::{
 use tessera_store::testing::TestDatabase;
 use tessera_store::tutorial::testing::TutorialDatabase;
 use tessera_store::tutorial::{SourceError, TutorialUser, read_tutorial_users};
-use tessera_store::{Backend, Database, PoolOptions};
+use tessera_store::{Backend, Database};
 
 const HASH_A: &str = "$6$rounds=1000$saltstringsaltst$nXN191qkTCuB18FhSVNLEuVeo3vnUjKoWfZrZQq8zfAVWCF0OoM1/rKAVqSmNx5E4udezOEL78fROp070zqFZ.";
 const HASH_B: &str = "$5$rounds=1000$saltstringsaltst$w7bWQ2Z/gtN581UKhVr4sVAsyzC6APuMGxRY0fR8Wg7";
 
-fn open(test_db: &TestDatabase) -> Database {
-    Database::open(test_db.url(), &PoolOptions::default()).expect("pool opens")
-}
+use crate::open;
 
 fn name(raw: &str) -> Username {
     Username::parse(raw).expect("valid test username")
@@ -215,40 +211,7 @@ fn hashes_are_found_by_exact_prefix(test_db: &TestDatabase) {
     assert_eq!(db.find_password_hash_with_prefix("$5_").unwrap(), None);
 }
 
-macro_rules! suite {
-    ($backend:ident, $variant:expr, [$($case:ident),* $(,)?]) => {
-        mod $backend {
-            $(
-                #[test]
-                fn $case() {
-                    if let Some(test_db) = tessera_store::testing::TestDatabase::create($variant) {
-                        super::$case(&test_db);
-                    }
-                }
-            )*
-            #[test]
-            fn reads_the_tutorials_table_in_id_order_with_nulls() {
-                super::reads_the_tutorials_table_in_id_order_with_nulls($variant);
-            }
-            #[test]
-            fn a_tessera_database_is_no_source() {
-                super::a_tessera_database_is_no_source($variant);
-            }
-        }
-    };
-}
-
-macro_rules! all_backends {
-    ($($case:ident),* $(,)?) => {
-        suite!(sqlite, tessera_store::Backend::Sqlite, [$($case),*]);
-        #[cfg(feature = "postgres")]
-        suite!(postgres, tessera_store::Backend::Postgres, [$($case),*]);
-        #[cfg(feature = "mysql")]
-        suite!(mysql, tessera_store::Backend::Mysql, [$($case),*]);
-    };
-}
-
-all_backends!(
+backend_tests!(with_test_database:
     free_ids_are_kept_and_taken_ones_renumbered_above_every_old_id,
     reserved_ids_stay_reserved_even_when_nothing_is_inserted,
     a_second_run_changes_nothing,
@@ -305,4 +268,13 @@ fn a_missing_sqlite_file_is_not_created() {
         "{result:?}"
     );
     assert!(!path.exists() && !dir.exists());
+}
+
+mod by_backend {
+    use super::*;
+
+    backend_tests!(with_backend:
+        reads_the_tutorials_table_in_id_order_with_nulls,
+        a_tessera_database_is_no_source,
+    );
 }
