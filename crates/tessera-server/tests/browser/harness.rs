@@ -1,0 +1,573 @@
+//! What every browser test stands on: a `tessera serve` of its own (fresh SQLite database,
+//! the built web bundle), a chromedriver of its own, and a headless Chromium with a fresh
+//! profile, plus the few actions a person takes on the pages.
+
+use std::future::Future;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+/// How long any one condition may take to come true. Generous: the first start of a wasm
+/// module in a fresh profile includes compiling it, and CI machines are shared.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The localStorage key the app keeps its session under (`web/src/auth.rs`).
+pub const SESSION_KEY: &str = "tessera.session";
+
+/// A password the server's policy accepts.
+pub const PASSWORD: &str = "correct horse battery";
+
+fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .ancestors()
+        .nth(2)
+        .unwrap_or(manifest_dir)
+        .to_path_buf()
+}
+
+/// Polls `probe` until it yields a value, failing the test with `what` after [`PATIENCE`].
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {PATIENCE:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// What the tests need from the machine, or why it is missing.
+struct Prerequisites {
+    web_dir: PathBuf,
+    chromium: PathBuf,
+    chromedriver: PathBuf,
+}
+
+fn find_program(env_var: &str, names: &[&str]) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(env_var) {
+        return Some(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+fn prerequisites() -> Result<Prerequisites, String> {
+    let web_dir = workspace_root().join("web/dist");
+    if !web_dir.join("index.html").is_file() {
+        return Err(format!(
+            "the web bundle is missing ({}/index.html): run `make web` first",
+            web_dir.display()
+        ));
+    }
+    let web_dir = web_dir.canonicalize().map_err(|e| e.to_string())?;
+    let chromium = find_program("CHROME", &["chromium", "chromium-browser", "google-chrome"])
+        .ok_or("Chromium is not installed: run `scripts/install-deps.sh test`")?;
+    let chromedriver = find_program("CHROMEDRIVER", &["chromedriver"])
+        .ok_or("chromedriver is not installed: run `scripts/install-deps.sh test`")?;
+    Ok(Prerequisites {
+        web_dir,
+        chromium,
+        chromedriver,
+    })
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// A port that was free a moment ago, for programs that cannot be told to pick one.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// A running `tessera serve`; killed when dropped.
+struct Tessera {
+    child: Child,
+    base: String,
+    _data_dir: TempDir,
+}
+
+impl Tessera {
+    fn start(web_dir: &Path, token_ttl: Option<u64>) -> Tessera {
+        let data_dir = tempfile::tempdir().expect("a temporary data directory");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
+        command.args(["serve", "--bind", "127.0.0.1:0"]);
+        // Only this test's settings: nothing from the developer's environment.
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            if key.starts_with("TESSERA_") || key == "DATABASE_URL" {
+                command.env_remove(&*key);
+            }
+        }
+        command
+            .env("TESSERA_DATA_DIR", data_dir.path())
+            .env("TESSERA_WEB_DIR", web_dir)
+            .env("TESSERA_BCRYPT_COST", "4")
+            .env("TESSERA_LOG_FORMAT", "json")
+            .env("TESSERA_WORKERS", "2");
+        if let Some(ttl) = token_ttl {
+            command.env("TESSERA_TOKEN_TTL", ttl.to_string());
+        }
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the tessera binary starts");
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr is piped")).lines();
+        let port = loop {
+            let Some(Ok(line)) = lines.next() else {
+                panic!("tessera exited before listening: {:?}", child.wait());
+            };
+            if line.contains("tessera is listening") {
+                if let Some(port) = port_in_log_line(&line) {
+                    break port;
+                }
+            }
+        };
+        // Keep reading, so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Tessera {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            _data_dir: data_dir,
+        }
+    }
+}
+
+impl Drop for Tessera {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn port_in_log_line(line: &str) -> Option<u16> {
+    let log: Value = serde_json::from_str(line).ok()?;
+    let port = log["fields"]["port"].as_u64().or(log["port"].as_u64())?;
+    u16::try_from(port).ok()
+}
+
+/// A running chromedriver; asked to quit (closing its browsers) when dropped.
+struct ChromeDriver {
+    child: Child,
+    port: u16,
+}
+
+impl ChromeDriver {
+    async fn start(program: &Path) -> ChromeDriver {
+        // The port can be taken between our check and chromedriver's bind: try again then.
+        for _ in 0..3 {
+            let port = free_port();
+            let child = Command::new(program)
+                .arg(format!("--port={port}"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver starts");
+            let mut driver = ChromeDriver { child, port };
+            if driver.wait_until_ready().await {
+                return driver;
+            }
+        }
+        panic!("chromedriver did not start on any of three ports");
+    }
+
+    /// Whether `/status` says ready before [`PATIENCE`] runs out or the process exits.
+    async fn wait_until_ready(&mut self) -> bool {
+        let url = format!("http://127.0.0.1:{}/status", self.port);
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if let Ok(response) = http.get(&url).send().await {
+                if let Ok(status) = response.json::<Value>().await {
+                    if status["value"]["ready"] == json!(true) {
+                        return true;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        // `/shutdown` makes chromedriver close its browsers too; killing it would orphan them.
+        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = write!(
+                stream,
+                "GET /shutdown HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            );
+            let _ = std::io::Read::read_to_end(&mut stream, &mut Vec::new());
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Options for [`App::start`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Options {
+    /// `TESSERA_TOKEN_TTL` in seconds; the server's default when `None`.
+    pub token_ttl: Option<u64>,
+}
+
+/// One test's world: server, browser and the means to use them. Fields drop in order:
+/// the WebDriver session, then chromedriver (and with it Chromium), then the server.
+pub struct App {
+    pub browser: Client,
+    driver: ChromeDriver,
+    _profile: TempDir,
+    server: Tessera,
+    http: reqwest::Client,
+}
+
+impl App {
+    /// Starts everything, or returns `None` (saying so loudly) when the machine lacks the
+    /// bundle or the browser outside CI. In CI (`CI` set) a missing piece fails the test.
+    pub async fn start(options: Options) -> Option<App> {
+        let prerequisites = match prerequisites() {
+            Ok(found) => found,
+            Err(missing) if in_ci() => panic!("browser tests cannot run: {missing}"),
+            Err(missing) => {
+                // Straight to stderr, past the test harness's capture, so it is seen.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIPPED browser test (CI is not set): {missing}"
+                );
+                return None;
+            }
+        };
+        let server = Tessera::start(&prerequisites.web_dir, options.token_ttl);
+        let driver = ChromeDriver::start(&prerequisites.chromedriver).await;
+        let profile = tempfile::tempdir().expect("a temporary browser profile");
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+            "--window-size=1280,900",
+        ]
+        .map(String::from)
+        .into_iter()
+        .chain([format!("--user-data-dir={}", profile.path().display())])
+        .collect::<Vec<_>>();
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:loggingPrefs": { "browser": "ALL" },
+            "goog:chromeOptions": {
+                "binary": prerequisites.chromium,
+                "args": args,
+            },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("json! of an object literal is an object")
+        };
+        let browser = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+            .expect("chromedriver opens a Chromium session");
+        Some(App {
+            browser,
+            driver,
+            _profile: profile,
+            server,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// Ends the browser session; dropping the `App` does the rest.
+    pub async fn close(self) {
+        let App { browser, .. } = self;
+        let _ = browser.close().await;
+    }
+
+    /// Stops the server, as when it crashes or the network goes away.
+    pub fn stop_server(&mut self) {
+        let _ = self.server.child.kill();
+        let _ = self.server.child.wait();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.base)
+    }
+
+    pub async fn goto(&self, path: &str) {
+        self.browser
+            .goto(&self.url(path))
+            .await
+            .expect("navigation");
+    }
+
+    /// The page's path and query, e.g. `/login?next=%2Faccount`.
+    pub async fn location(&self) -> String {
+        let url = self.browser.current_url().await.expect("current url");
+        match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        }
+    }
+
+    /// Waits until the page's path and query are `expected`.
+    pub async fn wait_for_location(&self, expected: &str) {
+        eventually(&format!("the location {expected}"), || async {
+            (self.location().await == expected).then_some(())
+        })
+        .await;
+    }
+
+    /// Waits for the main heading to read exactly `text`.
+    pub async fn wait_for_heading(&self, text: &str) -> Element {
+        self.wait_for(&format!("//h1[normalize-space()='{text}']"))
+            .await
+    }
+
+    /// Waits for an element matching `xpath`; on failure, the message shows where the
+    /// browser is and what it shows.
+    pub async fn wait_for(&self, xpath: &str) -> Element {
+        match self
+            .browser
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::XPath(xpath))
+            .await
+        {
+            Ok(element) => element,
+            Err(error) => {
+                let location = self.location().await;
+                let text = self.script("return document.body.innerText;", vec![]).await;
+                panic!(
+                    "no element {xpath} within {PATIENCE:?} ({error})\nat {location}, showing:\n{}",
+                    text.as_str().unwrap_or_default()
+                );
+            }
+        }
+    }
+
+    /// Whether some element matches `xpath` right now.
+    pub async fn has(&self, xpath: &str) -> bool {
+        !self
+            .browser
+            .find_all(Locator::XPath(xpath))
+            .await
+            .expect("find")
+            .is_empty()
+    }
+
+    /// The input labelled exactly `label` (through the label's `for`).
+    pub async fn field(&self, label: &str) -> Element {
+        let label = self
+            .wait_for(&format!("//label[normalize-space()='{label}']"))
+            .await;
+        let id = label
+            .attr("for")
+            .await
+            .expect("label attribute")
+            .expect("the label names its input");
+        self.browser
+            .find(Locator::Id(&id))
+            .await
+            .expect("the labelled input exists")
+    }
+
+    /// Replaces the text of the field labelled `label` as a person would: select all,
+    /// delete, type. (WebDriver's Clear fires no `input` event, so the app would not see it.)
+    pub async fn fill(&self, label: &str, text: &str) {
+        let field = self.field(label).await;
+        // Control+A, release the modifier, Backspace.
+        field
+            .send_keys("\u{E009}a\u{E000}\u{E003}")
+            .await
+            .expect("select and delete");
+        field.send_keys(text).await.expect("type");
+    }
+
+    /// Presses Enter in the field labelled `label`.
+    pub async fn press_enter(&self, label: &str) {
+        let field = self.field(label).await;
+        field.send_keys("\u{E007}").await.expect("Enter");
+    }
+
+    /// The button whose text is exactly `text`.
+    pub async fn button(&self, text: &str) -> Element {
+        self.wait_for(&format!("//button[normalize-space()='{text}']"))
+            .await
+    }
+
+    pub async fn click_button(&self, text: &str) {
+        self.button(text).await.click().await.expect("click");
+    }
+
+    pub async fn click_link(&self, text: &str) {
+        self.wait_for(&format!("//a[normalize-space()='{text}']"))
+            .await
+            .click()
+            .await
+            .expect("click");
+    }
+
+    pub async fn script(&self, source: &str, args: Vec<Value>) -> Value {
+        self.browser
+            .execute(source, args)
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{source}"))
+    }
+
+    /// Everything in the page's localStorage, as one JSON text.
+    pub async fn local_storage(&self) -> String {
+        let dump = self
+            .script(
+                "return JSON.stringify(Object.assign({}, window.localStorage));",
+                vec![],
+            )
+            .await;
+        dump.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The access token the app keeps, if any.
+    pub async fn stored_token(&self) -> Option<String> {
+        let stored = self
+            .script(
+                "return window.localStorage.getItem(arguments[0]);",
+                vec![json!(SESSION_KEY)],
+            )
+            .await;
+        let session: Value = serde_json::from_str(stored.as_str()?).ok()?;
+        session["access_token"].as_str().map(str::to_owned)
+    }
+
+    /// Waits until the app has stored a token, and returns it.
+    pub async fn wait_for_stored_token(&self) -> String {
+        eventually("a stored token", || self.stored_token()).await
+    }
+
+    /// Waits until no token is left in localStorage (the app writes it after rendering).
+    pub async fn wait_for_no_token(&self) {
+        eventually("the token to leave localStorage", || async {
+            let dump = self.local_storage().await;
+            (!dump.contains("access_token") && !dump.contains("eyJ")).then_some(())
+        })
+        .await;
+    }
+
+    /// The browser console's errors since the last call (chromedriver's log endpoint, which
+    /// WebDriver itself lacks): refused by the content security policy, failed loads, and
+    /// uncaught exceptions all show up here.
+    pub async fn console_errors(&self) -> Vec<String> {
+        let session = self
+            .browser
+            .session_id()
+            .await
+            .expect("session id")
+            .expect("a session");
+        let url = format!(
+            "http://127.0.0.1:{}/session/{session}/se/log",
+            self.driver.port
+        );
+        let log: Value = self
+            .http
+            .post(url)
+            .json(&json!({ "type": "browser" }))
+            .send()
+            .await
+            .expect("chromedriver answers")
+            .json()
+            .await
+            .expect("a JSON log");
+        log["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|entry| entry["level"] == json!("SEVERE"))
+            .map(|entry| entry["message"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// Saves a PNG of the page to `target/e2e/NAME.png`, for people to look at.
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.browser.screenshot().await.expect("screenshot");
+        let dir = workspace_root().join("target/e2e");
+        std::fs::create_dir_all(&dir).expect("target/e2e");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+    }
+
+    /// Creates an account through the API, faster than the form for tests about other things.
+    pub async fn register_via_api(&self, username: &str, password: &str) {
+        let response = self
+            .http
+            .post(self.url("/api/v1/users"))
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .expect("the API answers");
+        assert_eq!(response.status(), 201, "registering {username}");
+    }
+
+    /// The server's answer to a sign-in, as `(status, body)`.
+    pub async fn token_via_api(&self, username: &str, password: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url("/api/v1/tokens"))
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .expect("the API answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// Signs in through the form on the current page and waits for the greeting.
+    pub async fn sign_in_with_form(&self, username: &str, password: &str) {
+        self.wait_for_heading("Sign in").await;
+        self.fill("Username", username).await;
+        self.fill("Password", password).await;
+        self.click_button("Sign in").await;
+    }
+
+    /// Waits for Home's greeting of `username`.
+    pub async fn wait_for_greeting(&self, username: &str) {
+        self.wait_for_heading(&format!("Hello, {username}")).await;
+    }
+}

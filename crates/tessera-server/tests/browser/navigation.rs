@@ -1,0 +1,75 @@
+//! Which page a visitor sees, signed in or not.
+
+use crate::harness::{App, Options, PASSWORD};
+
+#[tokio::test]
+async fn visiting_the_root_signed_out_lands_on_sign_in() {
+    let Some(app) = App::start(Options::default()).await else {
+        return;
+    };
+    app.goto("/").await;
+    app.wait_for_heading("Sign in").await;
+    // Home needs no `next`: it is where signing in leads anyway.
+    app.wait_for_location("/login").await;
+    // The form as issue 3 names it: these exact labels and button.
+    app.field("Username").await;
+    app.field("Password").await;
+    app.button("Sign in").await;
+    assert!(app.stored_token().await.is_none());
+    // Everything loaded under the content security policy, and nothing failed.
+    assert_eq!(app.console_errors().await, Vec::<String>::new());
+    app.screenshot("sign-in").await;
+    app.close().await;
+}
+
+#[tokio::test]
+async fn a_deep_link_leads_there_after_signing_in_and_survives_reload() {
+    let Some(app) = App::start(Options::default()).await else {
+        return;
+    };
+    app.register_via_api("dora", PASSWORD).await;
+
+    // Signed out, the guarded page sends the visitor to Sign in, remembering it…
+    app.goto("/account").await;
+    app.wait_for_heading("Sign in").await;
+    app.wait_for_location("/login?next=%2Faccount").await;
+    app.sign_in_with_form("dora", PASSWORD).await;
+    // …and signing in leads back to it.
+    app.wait_for_heading("Your account").await;
+    app.wait_for_location("/account").await;
+    app.wait_for("//dd[normalize-space()='dora']").await;
+
+    // A fresh load of a guarded URL while signed in shows it straight away.
+    app.goto("/account").await;
+    app.wait_for_heading("Your account").await;
+    app.wait_for("//dd[normalize-space()='dora']").await;
+    app.goto("/").await;
+    app.wait_for_greeting("dora").await;
+    app.close().await;
+}
+
+#[tokio::test]
+async fn sign_in_ignores_a_next_that_leaves_the_app() {
+    let Some(app) = App::start(Options::default()).await else {
+        return;
+    };
+    app.register_via_api("eve", PASSWORD).await;
+    app.goto("/login?next=%2F%2Fevil.example%2F").await;
+    app.sign_in_with_form("eve", PASSWORD).await;
+    app.wait_for_greeting("eve").await;
+    app.wait_for_location("/").await;
+    app.close().await;
+}
+
+#[tokio::test]
+async fn an_unknown_path_shows_not_found() {
+    let Some(app) = App::start(Options::default()).await else {
+        return;
+    };
+    app.goto("/no/such/page").await;
+    app.wait_for_heading("Page not found").await;
+    app.click_link("Go to the home page").await;
+    // Home is guarded, so a signed-out visitor ends on Sign in.
+    app.wait_for_heading("Sign in").await;
+    app.close().await;
+}

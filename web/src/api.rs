@@ -1,0 +1,230 @@
+//! Talking to the Tessera API: the one request function and its error type.
+//!
+//! Every call goes through [`request`], so every call sends the token the same way and
+//! every failure arrives as an [`ApiError`] that keeps what the server said. What a 401
+//! means for the session is decided one level up, in [`crate::client::Client`].
+
+use std::fmt;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tessera_api::{Credentials, PROBLEM_CONTENT_TYPE, Problem, TokenResponse, UserView};
+
+/// Where the API lives, fixed when the app is built: `TESSERA_API_BASE=https://auth.example`
+/// makes a bundle for another origin (the server must then allow it in its CORS settings);
+/// unset, the app calls the origin that served it.
+pub const API_BASE: &str = match option_env!("TESSERA_API_BASE") {
+    Some(base) => base,
+    None => "",
+};
+
+/// The URL of an API path such as `/api/v1/me`.
+pub fn url(path: &str) -> String {
+    format!("{}{path}", API_BASE.trim_end_matches('/'))
+}
+
+/// HTTP methods the app uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Read.
+    Get,
+    /// Create.
+    Post,
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// The server answered with an error status; its problem body, or one made up from the
+    /// status when the body was not a problem (a proxy's error page, say).
+    Status(Problem),
+    /// No answer: the network or the server is down, or the browser refused the request
+    /// (CORS, content security policy).
+    Network(String),
+    /// A success status with a body the app cannot read: the server and the app disagree
+    /// about the API, which the user cannot fix.
+    Unexpected(String),
+}
+
+impl ApiError {
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status(problem) => Some(problem.status),
+            _ => None,
+        }
+    }
+
+    /// The server's stable problem code (`tessera_api::codes`), when it sent one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Status(problem) if !problem.code.is_empty() => Some(&problem.code),
+            _ => None,
+        }
+    }
+
+    /// The request field the problem concerns (`username`, `password`), if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::Status(problem) => problem.field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// A message for the user: the server's own `detail` when it sent one.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Status(problem) => problem.detail.clone(),
+            ApiError::Network(_) => {
+                "the server cannot be reached; check your connection and try again".into()
+            }
+            ApiError::Unexpected(_) => "the server sent an answer this page does not understand; reload the page and try again".into(),
+        }
+    }
+
+    /// The error for a non-2xx answer with `body`: the server's problem if the body is one.
+    pub fn from_response(status: u16, status_text: &str, body: &str) -> ApiError {
+        match serde_json::from_str::<Problem>(body) {
+            Ok(problem) => ApiError::Status(problem),
+            Err(_) => {
+                let title = if status_text.is_empty() {
+                    format!("HTTP {status}")
+                } else {
+                    status_text.to_owned()
+                };
+                ApiError::Status(Problem {
+                    type_uri: "about:blank".into(),
+                    detail: format!("the server answered {status} {status_text}")
+                        .trim_end()
+                        .to_owned(),
+                    title,
+                    status,
+                    code: String::new(),
+                    field: None,
+                })
+            }
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Status(problem) if problem.code.is_empty() => {
+                write!(f, "{}: {}", problem.status, problem.detail)
+            }
+            ApiError::Status(problem) => {
+                write!(f, "{} {}: {}", problem.status, problem.code, problem.detail)
+            }
+            ApiError::Network(cause) => write!(f, "network error: {cause}"),
+            ApiError::Unexpected(cause) => write!(f, "unexpected answer: {cause}"),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// The one request function: sends `body` (as JSON) to `path` with `token` as a Bearer
+/// credential when given, and reads a JSON answer; any non-2xx status becomes an
+/// [`ApiError::Status`] carrying the server's problem.
+pub async fn request<B, T>(
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&B>,
+) -> Result<T, ApiError>
+where
+    B: Serialize + ?Sized,
+    T: DeserializeOwned,
+{
+    use reqwasm::http::{Method as HttpMethod, Request};
+
+    let url = url(path);
+    let mut builder = match method {
+        Method::Get => Request::new(&url).method(HttpMethod::GET),
+        Method::Post => Request::new(&url).method(HttpMethod::POST),
+    }
+    .header(
+        "Accept",
+        &format!("application/json, {PROBLEM_CONTENT_TYPE}"),
+    );
+    if let Some(token) = token {
+        builder = builder.header("Authorization", &format!("Bearer {token}"));
+    }
+    if let Some(body) = body {
+        let json = serde_json::to_string(body).map_err(|e| ApiError::Unexpected(e.to_string()))?;
+        builder = builder
+            .header("Content-Type", "application/json")
+            .body(json);
+    }
+    let response = builder
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    let text = response
+        .text()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    if !response.ok() {
+        return Err(ApiError::from_response(
+            response.status(),
+            &response.status_text(),
+            &text,
+        ));
+    }
+    serde_json::from_str(&text).map_err(|e| ApiError::Unexpected(e.to_string()))
+}
+
+/// `POST /api/v1/users`: creates an account.
+pub async fn register(credentials: &Credentials) -> Result<UserView, ApiError> {
+    request(Method::Post, "/api/v1/users", None, Some(credentials)).await
+}
+
+/// `POST /api/v1/tokens`: signs in.
+pub async fn issue_token(credentials: &Credentials) -> Result<TokenResponse, ApiError> {
+    request(Method::Post, "/api/v1/tokens", None, Some(credentials)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_servers_problem() {
+        let body = r#"{"type":"/problems/username_taken","title":"Conflict","status":409,
+            "detail":"the username is already taken","code":"username_taken","field":"username"}"#;
+        let error = ApiError::from_response(409, "Conflict", body);
+        assert_eq!(error.status(), Some(409));
+        assert_eq!(error.code(), Some(tessera_api::codes::USERNAME_TAKEN));
+        assert_eq!(error.field(), Some("username"));
+        assert_eq!(error.message(), "the username is already taken");
+        assert_eq!(
+            error.to_string(),
+            "409 username_taken: the username is already taken"
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_problem_still_gives_the_status() {
+        let error = ApiError::from_response(502, "Bad Gateway", "<html>oops</html>");
+        assert_eq!(error.status(), Some(502));
+        assert_eq!(error.code(), None);
+        assert_eq!(error.field(), None);
+        assert_eq!(error.message(), "the server answered 502 Bad Gateway");
+        let error = ApiError::from_response(500, "", "");
+        assert_eq!(error.message(), "the server answered 500");
+    }
+
+    #[test]
+    fn network_errors_have_no_status_but_a_message() {
+        let error = ApiError::Network("TypeError: Failed to fetch".into());
+        assert_eq!(error.status(), None);
+        assert!(error.message().contains("cannot be reached"));
+        assert!(error.to_string().contains("Failed to fetch"), "cause kept");
+    }
+
+    #[test]
+    fn urls_join_the_configured_base() {
+        assert_eq!(url("/api/v1/me"), format!("{API_BASE}/api/v1/me"));
+    }
+}

@@ -1,0 +1,13 @@
+//! One module per page; each is shown by the router's gate in `crate::routes`.
+
+mod account;
+mod home;
+mod not_found;
+mod register;
+mod sign_in;
+
+pub use account::Account;
+pub use home::Home;
+pub use not_found::NotFound;
+pub use register::Register;
+pub use sign_in::{Prefill, SignIn};

@@ -1,0 +1,197 @@
+//! The app's pages and every rule about who may see which: all redirects happen here.
+
+use serde::{Deserialize, Serialize};
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::auth::use_auth;
+use crate::pages;
+
+/// The pages. Unknown paths show [`Route::NotFound`].
+#[derive(Debug, Clone, PartialEq, Eq, Routable)]
+pub enum Route {
+    #[at("/")]
+    Home,
+    #[at("/account")]
+    Account,
+    #[at("/login")]
+    SignIn,
+    #[at("/register")]
+    Register,
+    #[not_found]
+    #[at("/404")]
+    NotFound,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    SignedIn,
+    SignedOut,
+    Anyone,
+}
+
+impl Route {
+    fn access(&self) -> Access {
+        match self {
+            Route::Home | Route::Account => Access::SignedIn,
+            Route::SignIn | Route::Register => Access::SignedOut,
+            Route::NotFound => Access::Anyone,
+        }
+    }
+}
+
+/// The query of Sign in (and Create account, which passes it on): where to go afterwards.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+impl SignInQuery {
+    /// The query of `location`, ignoring one that cannot be read.
+    pub fn of(location: &Location) -> SignInQuery {
+        location.query::<SignInQuery>().unwrap_or_default()
+    }
+}
+
+/// Where a user who signs in goes: the page they were sent away from if it is one of the
+/// app's signed-in pages, else Home. Anything else, such as `//evil.example` or
+/// `https://…`, is ignored, so the parameter cannot send anyone off-site.
+pub fn after_sign_in(next: Option<&str>) -> Route {
+    next.filter(|path| path.starts_with('/'))
+        .and_then(Route::recognize)
+        .filter(|route| route.access() == Access::SignedIn)
+        .unwrap_or(Route::Home)
+}
+
+/// Where to send the user instead of showing `route`, if anywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Redirect {
+    SignIn(SignInQuery),
+    To(Route),
+}
+
+fn redirect(route: &Route, signed_in: bool, query: &SignInQuery) -> Option<Redirect> {
+    match (route.access(), signed_in) {
+        (Access::SignedIn, false) => {
+            // Home is where Sign in leads anyway; naming it would only clutter the URL.
+            let next = (*route != Route::Home).then(|| route.to_path());
+            Some(Redirect::SignIn(SignInQuery { next }))
+        }
+        (Access::SignedOut, true) => Some(Redirect::To(after_sign_in(query.next.as_deref()))),
+        _ => None,
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct GateProps {
+    route: Route,
+}
+
+/// Shows the page of `route` if the user may see it, else replaces the history entry with
+/// the right page (replacing, so Back never returns to a page the user may not see).
+#[component]
+fn Gate(props: &GateProps) -> Html {
+    let auth = use_auth();
+    let navigator = use_navigator().expect("Gate is inside the router");
+    let location = use_location().expect("Gate is inside the router");
+    let redirect = redirect(
+        &props.route,
+        auth.session().is_some(),
+        &SignInQuery::of(&location),
+    );
+    use_effect_with(redirect.clone(), move |redirect| match redirect {
+        Some(Redirect::SignIn(query)) => {
+            // Serialising a struct of one optional string cannot fail.
+            let _ = navigator.replace_with_query(&Route::SignIn, query);
+        }
+        Some(Redirect::To(route)) => navigator.replace(route),
+        None => {}
+    });
+    if redirect.is_some() {
+        return Html::default();
+    }
+    match props.route {
+        Route::Home => html! { <pages::Home /> },
+        Route::Account => html! { <pages::Account /> },
+        Route::SignIn => html! { <pages::SignIn /> },
+        Route::Register => html! { <pages::Register /> },
+        Route::NotFound => html! { <pages::NotFound /> },
+    }
+}
+
+/// The page for `route`, behind the [`Gate`].
+pub fn switch(route: Route) -> Html {
+    html! { <Gate {route} /> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(next: Option<&str>) -> SignInQuery {
+        SignInQuery {
+            next: next.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn signed_out_users_are_sent_to_sign_in_remembering_the_page() {
+        assert_eq!(
+            redirect(&Route::Account, false, &query(None)),
+            Some(Redirect::SignIn(query(Some("/account"))))
+        );
+        assert_eq!(
+            redirect(&Route::Home, false, &query(None)),
+            Some(Redirect::SignIn(query(None)))
+        );
+        assert_eq!(redirect(&Route::SignIn, false, &query(None)), None);
+        assert_eq!(redirect(&Route::Register, false, &query(None)), None);
+        assert_eq!(redirect(&Route::NotFound, false, &query(None)), None);
+    }
+
+    #[test]
+    fn signed_in_users_leave_sign_in_for_where_they_were_going() {
+        assert_eq!(
+            redirect(&Route::SignIn, true, &query(Some("/account"))),
+            Some(Redirect::To(Route::Account))
+        );
+        assert_eq!(
+            redirect(&Route::Register, true, &query(None)),
+            Some(Redirect::To(Route::Home))
+        );
+        assert_eq!(redirect(&Route::Home, true, &query(None)), None);
+        assert_eq!(redirect(&Route::Account, true, &query(None)), None);
+        assert_eq!(redirect(&Route::NotFound, true, &query(None)), None);
+    }
+
+    #[test]
+    fn next_only_leads_to_signed_in_pages_of_the_app() {
+        assert_eq!(after_sign_in(Some("/account")), Route::Account);
+        assert_eq!(after_sign_in(Some("/")), Route::Home);
+        for hostile in [
+            None,
+            Some(""),
+            Some("account"),
+            Some("//evil.example/account"),
+            Some("https://evil.example/"),
+            Some("/login"),
+            Some("/register"),
+            Some("/no/such/page"),
+            Some("javascript:alert(1)"),
+        ] {
+            assert_eq!(after_sign_in(hostile), Route::Home, "{hostile:?}");
+        }
+    }
+
+    #[test]
+    fn the_query_round_trips_through_the_url() {
+        use yew_router::query::{FromQuery, ToQuery};
+        let account = query(Some("/account"));
+        let encoded = account.to_query().expect("encodes");
+        assert_eq!(encoded, "next=%2Faccount");
+        assert_eq!(SignInQuery::from_query(&encoded).expect("decodes"), account);
+        assert_eq!(query(None).to_query().expect("encodes"), "");
+        assert_eq!(SignInQuery::from_query("").expect("decodes"), query(None));
+    }
+}

@@ -1,0 +1,37 @@
+//! The browser's clock and its way of writing dates, for the user's own locale.
+
+use js_sys::{Date, Object, Reflect};
+use wasm_bindgen::JsValue;
+
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> f64 {
+    Date::now()
+}
+
+fn options(pairs: &[(&str, &str)]) -> Object {
+    let options = Object::new();
+    for (key, value) in pairs {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = Reflect::set(&options, &(*key).into(), &(*value).into());
+    }
+    options
+}
+
+/// The time of day at `unix_secs`, such as "14:32" or "2:32 PM".
+pub fn time_of_day(unix_secs: i64) -> String {
+    let date = Date::new(&JsValue::from_f64(unix_secs as f64 * 1000.0));
+    let options = options(&[("hour", "numeric"), ("minute", "2-digit")]);
+    date.to_locale_time_string_with_options("default", &options)
+        .into()
+}
+
+/// The day of an RFC 3339 timestamp, such as "27 November 2026"; the input itself if the
+/// browser cannot read it.
+pub fn day(rfc3339: &str) -> String {
+    let date = Date::new(&JsValue::from_str(rfc3339));
+    if date.get_time().is_nan() {
+        return rfc3339.to_owned();
+    }
+    let options = options(&[("year", "numeric"), ("month", "long"), ("day", "numeric")]);
+    date.to_locale_date_string("default", &options).into()
+}
