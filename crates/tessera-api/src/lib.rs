@@ -56,6 +56,70 @@ pub struct TokenResponse {
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
+    /// Exchanged at `POST /api/v1/tokens/refresh` for a new pair; single use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(required = false, nullable = false))]
+    pub refresh_token: Option<String>,
+}
+
+/// `POST /api/v1/tokens/refresh`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefreshRequest {
+    /// The refresh token of the last token response.
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefreshRequest(<redacted>)")
+    }
+}
+
+/// `PUT /api/v1/me/password`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasswordChange {
+    /// The password now.
+    pub current_password: String,
+    /// The new password (8–1024 characters, not a common one).
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordChange(<redacted>)")
+    }
+}
+
+/// `DELETE /api/v1/me`: the password again, so a stolen token cannot delete the account.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountDeletion {
+    /// The account's password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for AccountDeletion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccountDeletion(<redacted>)")
+    }
+}
+
+/// A signed-in session, as `GET /api/v1/sessions` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionView {
+    /// The session id (`DELETE /api/v1/sessions/{id}` ends it).
+    pub id: String,
+    /// When the user signed in, RFC 3339.
+    pub created_at: String,
+    /// When the session was last refreshed, RFC 3339.
+    pub last_used_at: String,
+    /// When the session ends at the latest, RFC 3339.
+    pub expires_at: String,
+    /// Whether this is the session of the token making the request.
+    pub current: bool,
 }
 
 impl std::fmt::Debug for TokenResponse {
@@ -64,6 +128,10 @@ impl std::fmt::Debug for TokenResponse {
             .field("access_token", &"<redacted>")
             .field("token_type", &self.token_type)
             .field("expires_in", &self.expires_in)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -111,6 +179,8 @@ pub mod codes {
     pub const MISSING_CREDENTIALS: &str = "missing_credentials";
     /// The token is malformed, forged, expired or revoked.
     pub const INVALID_TOKEN: &str = "invalid_token";
+    /// The refresh token is unknown, used already, expired or its session ended.
+    pub const INVALID_REFRESH_TOKEN: &str = "invalid_refresh_token";
     /// The `Authorization` header could not be parsed.
     pub const INVALID_AUTHORIZATION: &str = "invalid_authorization";
     /// No such resource.
@@ -166,7 +236,9 @@ mod tests {
             access_token: "eyJsecret".into(),
             token_type: "Bearer".into(),
             expires_in: 600,
+            refresh_token: Some("refresh-secret".into()),
         };
         assert!(!format!("{token:?}").contains("eyJsecret"));
+        assert!(!format!("{token:?}").contains("refresh-secret"));
     }
 }

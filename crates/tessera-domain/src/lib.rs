@@ -11,6 +11,7 @@ mod import;
 mod legacy_hash;
 mod password;
 mod repository;
+mod session;
 mod username;
 
 pub use accounts::Accounts;
@@ -20,5 +21,9 @@ pub use import::{ImportRecord, ImportReport, Imported, RejectReason, Rejected, S
 pub use password::{Password, PasswordError};
 pub use repository::{
     ImportOutcome, ImportedUser, NewUser, StoreError, User, UserId, UserRepository,
+};
+pub use session::{
+    RefreshRefusal, RefreshToken, RevokedSessions, Session, SessionId, SessionPolicy,
+    SessionRepository, Sessions, StoredSession,
 };
 pub use username::{Username, UsernameError};

@@ -132,6 +132,15 @@ impl AuthUser {
     ) -> Result<AuthUser, ApiError> {
         let claims = verify_token(&state, &token)
             .map_err(|e| ApiError::invalid_token(challenge, token_error_detail(e.kind())))?;
+        // Revocation is checked in memory: this process records its own revocations at
+        // once and learns of other processes' ones within the sync interval.
+        if claims
+            .sid
+            .as_deref()
+            .is_some_and(|sid| state.sessions.revoked().contains(sid))
+        {
+            return Err(ApiError::invalid_token(challenge, "the session has ended"));
+        }
         let id: i64 = claims
             .sub
             .parse()

@@ -101,6 +101,18 @@ impl ApiError {
         }
     }
 
+    /// 401: a refresh token that is unknown, used already, expired, or of an ended session.
+    pub fn invalid_refresh_token() -> ApiError {
+        ApiError {
+            challenge: Some(Challenge::Bearer),
+            ..ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                codes::INVALID_REFRESH_TOKEN,
+                "the refresh token is not valid; sign in again",
+            )
+        }
+    }
+
     /// 404.
     pub fn not_found() -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, codes::NOT_FOUND, "no such resource")

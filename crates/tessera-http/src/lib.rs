@@ -55,6 +55,9 @@ pub struct HttpSettings {
     pub web_dir: Option<std::path::PathBuf>,
     /// Where request, sign-in and token counts go; served at `/metrics`.
     pub metrics: Metrics,
+    /// How often revocations made by other processes are fetched: the bound on how long
+    /// an ended session's tokens keep working elsewhere.
+    pub revocation_sync: std::time::Duration,
 }
 
 impl Default for HttpSettings {
@@ -65,6 +68,7 @@ impl Default for HttpSettings {
             workers: 0,
             web_dir: None,
             metrics: Metrics::default(),
+            revocation_sync: std::time::Duration::from_secs(2),
         }
     }
 }
@@ -77,6 +81,7 @@ pub fn serve(
     state: AppState,
     settings: HttpSettings,
 ) -> std::io::Result<Server> {
+    spawn_revocation_sync(state.sessions.clone(), settings.revocation_sync);
     let state = web::Data::new(state);
     let web_root = web::Data::new(spa::WebRoot(settings.web_dir.clone()));
     let metrics = web::Data::new(settings.metrics.clone());
@@ -101,6 +106,23 @@ pub fn serve(
         server = server.workers(workers);
     }
     Ok(server.run())
+}
+
+/// Keeps this process's list of revoked sessions current with the database, and clears
+/// long-expired sessions, every `interval` (the first run at once).
+fn spawn_revocation_sync(sessions: tessera_domain::Sessions, interval: std::time::Duration) {
+    actix_web::rt::spawn(async move {
+        let mut ticks = actix_web::rt::time::interval(interval);
+        loop {
+            ticks.tick().await;
+            let sessions = sessions.clone();
+            match web::block(move || sessions.sync_revocations(chrono::Utc::now())).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "cannot fetch revoked sessions; retrying"),
+                Err(error) => tracing::error!(%error, "revocation sync failed"),
+            }
+        }
+    });
 }
 
 /// Headers every response carries.

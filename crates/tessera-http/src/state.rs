@@ -3,7 +3,7 @@ use std::sync::Arc;
 use actix_web::web;
 use base64::Engine;
 use chrono::{Duration, Utc};
-use tessera_domain::{Accounts, User};
+use tessera_domain::{Accounts, SessionId, Sessions, User};
 use tessera_token::legacy::{LegacyClaims, LegacyVerifier};
 use tessera_token::{Claims, KeySet};
 use tokio::sync::Semaphore;
@@ -21,6 +21,8 @@ pub struct AppState {
     pub tokens: TokenIssuer,
     /// Where password hashing runs.
     pub hashing: HashingPool,
+    /// Sign-in sessions and the in-memory list of revoked ones.
+    pub sessions: Sessions,
 }
 
 /// Issues access tokens for users and verifies them; optionally also verifies the Flask
@@ -59,9 +61,10 @@ impl TokenIssuer {
         self.ttl
     }
 
-    /// A fresh signed access token for `user`.
-    pub fn issue(&self, user: &User) -> Result<String, ApiError> {
-        let claims = Claims::new(user.id.to_string(), random_id(), Utc::now(), self.ttl);
+    /// A fresh signed access token for `user` in `session`.
+    pub fn issue(&self, user: &User, session: &SessionId) -> Result<String, ApiError> {
+        let claims = Claims::new(user.id.to_string(), random_id(), Utc::now(), self.ttl)
+            .with_sid(session.0.clone());
         self.keys
             .sign(&claims)
             .map_err(|e| ApiError::internal(&format!("signing failed: {e}")))

@@ -86,6 +86,13 @@ pub struct Config {
     pub legacy_secret_key_file: Option<PathBuf>,
     /// Access token lifetime, seconds (the tutorial used 600).
     pub token_ttl: u64,
+    /// Longest a sign-in session lasts, however often it is refreshed, seconds.
+    pub session_lifetime: u64,
+    /// A session whose refresh token is unused this long ends, seconds.
+    pub session_idle_timeout: u64,
+    /// How often each process fetches sessions revoked by others, seconds: the bound on
+    /// how long a revoked token keeps working on another process.
+    pub revocation_sync_interval: u64,
     /// bcrypt cost for new password hashes (4–31).
     pub bcrypt_cost: u32,
     /// Password hashes computed at once; 0 means one per core.
@@ -116,6 +123,9 @@ impl Default for Config {
             legacy_secret_key: None,
             legacy_secret_key_file: None,
             token_ttl: 600,
+            session_lifetime: 30 * 86_400,
+            session_idle_timeout: 7 * 86_400,
+            revocation_sync_interval: 2,
             bcrypt_cost: 12,
             hashing_concurrency: 0,
             cors_origins: String::new(),
@@ -198,6 +208,17 @@ impl Config {
         if self.token_ttl == 0 || self.token_ttl > 86_400 * 365 {
             return Err(ConfigError::OutOfRange(
                 "token_ttl must be between 1 second and a year".to_owned(),
+            ));
+        }
+        if self.revocation_sync_interval == 0 || self.revocation_sync_interval > 60 {
+            return Err(ConfigError::OutOfRange(
+                "revocation_sync_interval must be between 1 and 60 seconds".to_owned(),
+            ));
+        }
+        if self.session_idle_timeout == 0 || self.session_lifetime < self.session_idle_timeout {
+            return Err(ConfigError::OutOfRange(
+                "session_idle_timeout must be at least 1 second and at most session_lifetime"
+                    .to_owned(),
             ));
         }
         if self.database_max_connections == 0 {

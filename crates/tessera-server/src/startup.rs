@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use anyhow::Context;
-use tessera_domain::{Accounts, PasswordHasher};
+use tessera_domain::{Accounts, PasswordHasher, RevokedSessions, SessionPolicy, Sessions};
 use tessera_http::{AppState, HashingPool, HttpSettings, Metrics, PoolUsage, TokenIssuer};
 use tessera_store::{Database, PoolOptions};
 
@@ -41,6 +41,10 @@ fn database(config: &Config) -> anyhow::Result<Database> {
     Ok(Database::open(&url, &options)?)
 }
 
+fn seconds(value: u64) -> anyhow::Result<chrono::Duration> {
+    Ok(chrono::Duration::seconds(i64::try_from(value)?))
+}
+
 /// The web app's directory when it has been built, else `None` (API only).
 fn web_dir(config: &Config) -> Option<std::path::PathBuf> {
     if config.web_dir.join("index.html").is_file() {
@@ -73,14 +77,23 @@ impl Application {
     /// a free port; [`Application::port`] tells which.
     pub fn build(config: &Config) -> anyhow::Result<Application> {
         let keys = keys::key_set(config)?;
+        let ttl = seconds(config.token_ttl)?;
         let database = database(config)?;
         let pool = database.clone();
         let metrics = Metrics::new(Some(Box::new(move || {
             let (connections, idle) = pool.pool_usage();
             PoolUsage { connections, idle }
         })));
+        let sessions = Sessions::new(
+            Arc::new(database.clone()),
+            SessionPolicy {
+                lifetime: seconds(config.session_lifetime)?,
+                idle_timeout: seconds(config.session_idle_timeout)?,
+            },
+            RevokedSessions::new(ttl),
+        );
         let accounts = accounts_over(database, config);
-        let ttl = chrono::Duration::seconds(i64::try_from(config.token_ttl)?);
+
         let legacy = config.legacy_verifier()?;
         if legacy.is_some() {
             tracing::info!(
@@ -95,6 +108,7 @@ impl Application {
                 n => n,
             })
             .observed_by(&metrics),
+            sessions,
         };
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -105,6 +119,7 @@ impl Application {
             workers: config.workers,
             web_dir: web_dir(config),
             metrics,
+            revocation_sync: std::time::Duration::from_secs(config.revocation_sync_interval),
         };
         let server = tessera_http::serve(listener, state, settings)?;
         tracing::info!(address = %config.bind, port, "tessera is listening");

@@ -3,12 +3,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use tessera_domain::{
-    ImportOutcome, ImportedUser, NewUser, StoreError, User, UserId, UserRepository, Username,
+    ImportOutcome, ImportedUser, NewUser, Session, SessionId, SessionRepository, StoreError,
+    StoredSession, User, UserId, UserRepository, Username,
 };
 
 use crate::error::to_store_error;
-use crate::models::NewUserRow;
-use crate::{Backend, DbConnection, Error, users};
+use crate::models::{NewUserRow, SessionRow};
+use crate::{Backend, DbConnection, Error, sessions, users};
 
 /// Sizing of the connection pool.
 #[derive(Debug, Clone)]
@@ -205,5 +206,88 @@ impl UserRepository for Database {
     fn ping(&self) -> Result<(), StoreError> {
         let mut connection = self.connection()?;
         connection.ping().map(|_| ()).map_err(to_store_error)
+    }
+}
+
+impl SessionRepository for Database {
+    fn insert_session(&self, session: &Session, refresh_hash: &str) -> Result<(), StoreError> {
+        let Some(user_id) = row_id(session.user_id) else {
+            return Err(StoreError::Internal("user id out of range".to_owned()));
+        };
+        let row = SessionRow {
+            id: session.id.0.clone(),
+            user_id,
+            refresh_hash: refresh_hash.to_owned(),
+            created_at: session.created_at.naive_utc(),
+            last_used_at: session.last_used_at.naive_utc(),
+            expires_at: session.expires_at.naive_utc(),
+            revoked_at: session.revoked_at.map(|at| at.naive_utc()),
+        };
+        self.with(|conn| sessions::insert(conn, &row))
+    }
+
+    fn find_session(&self, id: &SessionId) -> Result<Option<StoredSession>, StoreError> {
+        Ok(self
+            .with(|conn| sessions::by_id(conn, &id.0))?
+            .map(StoredSession::from))
+    }
+
+    fn rotate_refresh_hash(
+        &self,
+        id: &SessionId,
+        expected: &str,
+        replacement: &str,
+        used_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.with(|conn| sessions::rotate(conn, &id.0, expected, replacement, used_at.naive_utc()))
+    }
+
+    fn revoke_session(&self, id: &SessionId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.with(|conn| sessions::revoke(conn, &id.0, at.naive_utc()))
+    }
+
+    fn revoke_user_sessions(
+        &self,
+        user_id: UserId,
+        keep: Option<&SessionId>,
+        at: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let Some(user_id) = row_id(user_id) else {
+            return Ok(0);
+        };
+        let keep = keep.map(|id| id.0.as_str());
+        self.with(|conn| sessions::revoke_for_user(conn, user_id, keep, at.naive_utc()))
+    }
+
+    fn live_sessions(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Session>, StoreError> {
+        let Some(user_id) = row_id(user_id) else {
+            return Ok(Vec::new());
+        };
+        let rows = self.with(|conn| sessions::live_for_user(conn, user_id, now.naive_utc()))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| StoredSession::from(row).session)
+            .collect())
+    }
+
+    fn revoked_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(SessionId, DateTime<Utc>)>, StoreError> {
+        let rows = self.with(|conn| sessions::revoked_since(conn, since.naive_utc()))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, at)| {
+                Some((SessionId(id), DateTime::from_naive_utc_and_offset(at?, Utc)))
+            })
+            .collect())
+    }
+
+    fn delete_expired_sessions(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.with(|conn| sessions::delete_expired(conn, before.naive_utc()))
     }
 }

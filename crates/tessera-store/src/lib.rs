@@ -15,6 +15,7 @@ mod import;
 mod migrations;
 mod models;
 mod schema;
+mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tutorial;

@@ -37,3 +37,36 @@ pub(crate) struct NewUserRow<'a> {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
+
+/// A row of `sessions`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::schema::sessions)]
+pub(crate) struct SessionRow {
+    pub id: String,
+    pub user_id: i32,
+    pub refresh_hash: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+fn utc(at: NaiveDateTime) -> DateTime<Utc> {
+    DateTime::from_naive_utc_and_offset(at, Utc)
+}
+
+impl From<SessionRow> for tessera_domain::StoredSession {
+    fn from(row: SessionRow) -> Self {
+        tessera_domain::StoredSession {
+            session: tessera_domain::Session {
+                id: tessera_domain::SessionId(row.id),
+                user_id: UserId(i64::from(row.user_id)),
+                created_at: utc(row.created_at),
+                last_used_at: utc(row.last_used_at),
+                expires_at: utc(row.expires_at),
+                revoked_at: row.revoked_at.map(utc),
+            },
+            refresh_hash: row.refresh_hash,
+        }
+    }
+}

@@ -68,7 +68,11 @@ async fn login(
         .await?
         .map_err(|e| sign_in_failed(&metrics, e, challenge))?;
     metrics.sign_in(SignIn::Succeeded);
-    let token = state.tokens.issue(&user)?;
+    // A session as long as the token, so "sign out everywhere" reaches tutorial tokens too.
+    let (sessions, ttl, user_id) = (state.sessions.clone(), state.tokens.ttl(), user.id);
+    let (session, _) =
+        super::blocking(move || sessions.start_for(user_id, chrono::Utc::now(), ttl)).await?;
+    let token = state.tokens.issue(&user, &session.id)?;
     metrics.token(TokenEvent::Issued);
     let mut response = flask_json(&token)?;
     no_store(&mut response);

@@ -41,5 +41,6 @@ macro_rules! server_backend_tests {
 mod databases;
 mod legacy;
 mod platform;
+mod sessions;
 mod tutorial;
 mod v1;

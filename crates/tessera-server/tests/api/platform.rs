@@ -177,6 +177,11 @@ async fn an_unreachable_database_is_a_503_not_a_hang() {
         acquire_timeout: Duration::from_millis(500),
     };
     let database = tessera_store::Database::open(url, &options).unwrap();
+    let sessions = tessera_domain::Sessions::new(
+        Arc::new(database.clone()),
+        tessera_domain::SessionPolicy::default(),
+        tessera_domain::RevokedSessions::new(chrono::Duration::minutes(10)),
+    );
     let accounts =
         tessera_domain::Accounts::new(Arc::new(database), tessera_domain::PasswordHasher::new(4));
     let keys = tessera_token::KeySet::new(tessera_token::Key::new(
@@ -187,6 +192,7 @@ async fn an_unreachable_database_is_a_503_not_a_hang() {
         accounts,
         tokens: tessera_http::TokenIssuer::new(keys, chrono::Duration::minutes(10)),
         hashing: tessera_http::HashingPool::new(2),
+        sessions,
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

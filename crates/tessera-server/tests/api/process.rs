@@ -19,6 +19,11 @@ pub struct Tessera {
 impl Tessera {
     /// Starts `tessera serve` on a free port and returns once it listens (it logs its port).
     pub fn start(database_url: &str, data_dir: &Path) -> Tessera {
+        Tessera::start_with(database_url, data_dir, &[])
+    }
+
+    /// Like [`Tessera::start`], with extra environment variables.
+    pub fn start_with(database_url: &str, data_dir: &Path, env: &[(&str, &str)]) -> Tessera {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
             .args(["serve", "--bind", "127.0.0.1:0"])
             .env("DATABASE_URL", database_url)
@@ -27,6 +32,7 @@ impl Tessera {
             .env("TESSERA_BCRYPT_COST", "4")
             .env("TESSERA_LOG_FORMAT", "json")
             .env("TESSERA_WORKERS", "2")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -1,0 +1,392 @@
+//! Sign-in sessions: what a login creates, what refresh tokens rotate, what logout ends.
+//!
+//! A refresh token is `<session id>.<secret>`. Only the SHA-256 of the secret is stored.
+//! Every refresh replaces the secret (rotation); presenting a secret that is no longer
+//! the current one means a copy of the token is in someone else's hands, so the whole
+//! session ends (reuse detection, RFC 9700 section 4.14.2).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::{Error, StoreError, UserId};
+
+/// A session's id: 128 random bits, URL-safe base64. Also the `sid` claim of its tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(pub String);
+
+impl std::fmt::Display for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A session as the user may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The id.
+    pub id: SessionId,
+    /// Whose session it is.
+    pub user_id: UserId,
+    /// When the user signed in.
+    pub created_at: DateTime<Utc>,
+    /// When its refresh token was last used (or the sign-in).
+    pub last_used_at: DateTime<Utc>,
+    /// The absolute end of the session.
+    pub expires_at: DateTime<Utc>,
+    /// When it was ended, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A session with the hash of its current refresh secret, as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    /// The session.
+    pub session: Session,
+    /// Hex SHA-256 of the current refresh secret.
+    pub refresh_hash: String,
+}
+
+impl std::fmt::Debug for StoredSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredSession")
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A refresh token handed to the client once; never stored or logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshToken(String);
+
+impl RefreshToken {
+    /// The token to send to the client.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefreshToken(<redacted>)")
+    }
+}
+
+/// Storage of sessions. Implemented by `tessera-store`; synchronous and blocking.
+pub trait SessionRepository: Send + Sync + 'static {
+    /// Stores a new session.
+    fn insert_session(&self, session: &Session, refresh_hash: &str) -> Result<(), StoreError>;
+    /// Finds a session, live or not.
+    fn find_session(&self, id: &SessionId) -> Result<Option<StoredSession>, StoreError>;
+    /// Replaces the refresh hash when it is still `expected` and the session is not
+    /// revoked; `false` when another refresh got there first or the session ended.
+    fn rotate_refresh_hash(
+        &self,
+        id: &SessionId,
+        expected: &str,
+        replacement: &str,
+        used_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Ends one session; `false` when it had already ended or does not exist.
+    fn revoke_session(&self, id: &SessionId, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Ends every live session of a user except `keep`; returns how many ended.
+    fn revoke_user_sessions(
+        &self,
+        user_id: UserId,
+        keep: Option<&SessionId>,
+        at: DateTime<Utc>,
+    ) -> Result<usize, StoreError>;
+    /// A user's sessions that are neither revoked nor expired at `now`, newest first.
+    fn live_sessions(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Session>, StoreError>;
+    /// Sessions revoked at or after `since`, with when.
+    fn revoked_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(SessionId, DateTime<Utc>)>, StoreError>;
+    /// Deletes sessions that expired before `before`; returns how many.
+    fn delete_expired_sessions(&self, before: DateTime<Utc>) -> Result<usize, StoreError>;
+}
+
+/// How long sessions last.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    /// The absolute lifetime: no refresh extends a session past it.
+    pub lifetime: Duration,
+    /// A session whose refresh token goes unused this long ends.
+    pub idle_timeout: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy {
+            lifetime: Duration::days(30),
+            idle_timeout: Duration::days(7),
+        }
+    }
+}
+
+/// Why a refresh token was refused. The client sees one answer for all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshRefusal {
+    /// Not of the form `<id>.<secret>`, or no such session.
+    Unknown,
+    /// The session was ended.
+    Revoked,
+    /// Past the absolute lifetime or the idle timeout.
+    Expired,
+    /// An old secret of a live session: the session is ended now.
+    Reused,
+}
+
+/// The session use cases.
+#[derive(Clone)]
+pub struct Sessions {
+    repository: Arc<dyn SessionRepository>,
+    policy: SessionPolicy,
+    revoked: RevokedSessions,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+fn random_token(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    // Only fails without any OS entropy source, where nothing secure can run anyway.
+    getrandom::fill(&mut buffer).expect("the operating system provides randomness");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer)
+}
+
+fn hash_secret(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Sessions {
+    /// Sessions over `repository`; revocations are also recorded in `revoked`, the
+    /// in-memory list the token check consults.
+    pub fn new(
+        repository: Arc<dyn SessionRepository>,
+        policy: SessionPolicy,
+        revoked: RevokedSessions,
+    ) -> Sessions {
+        Sessions {
+            repository,
+            policy,
+            revoked,
+        }
+    }
+
+    /// The in-memory list of recently revoked sessions.
+    pub fn revoked(&self) -> &RevokedSessions {
+        &self.revoked
+    }
+
+    /// Starts a session for a user who just proved who they are.
+    pub fn start(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<(Session, RefreshToken), Error> {
+        self.start_for(user_id, now, self.policy.lifetime)
+    }
+
+    /// Starts a session that ends after `lifetime` at most (the tutorial's sign-in, which
+    /// hands out no refresh token, lives as long as its access token).
+    pub fn start_for(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+        lifetime: Duration,
+    ) -> Result<(Session, RefreshToken), Error> {
+        let session = Session {
+            id: SessionId(random_token(16)),
+            user_id,
+            created_at: now,
+            last_used_at: now,
+            expires_at: now + lifetime.min(self.policy.lifetime),
+            revoked_at: None,
+        };
+        let secret = random_token(32);
+        self.repository
+            .insert_session(&session, &hash_secret(&secret))?;
+        let token = RefreshToken(format!("{}.{secret}", session.id));
+        Ok((session, token))
+    }
+
+    /// Exchanges a refresh token for a new one of the same session (rotation).
+    pub fn refresh(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(Session, RefreshToken), RefreshRefusal>, Error> {
+        let Some((id, secret)) = token.split_once('.') else {
+            return Ok(Err(RefreshRefusal::Unknown));
+        };
+        let id = SessionId(id.to_owned());
+        let Some(stored) = self.repository.find_session(&id)? else {
+            return Ok(Err(RefreshRefusal::Unknown));
+        };
+        let session = stored.session;
+        if session.revoked_at.is_some() {
+            return Ok(Err(RefreshRefusal::Revoked));
+        }
+        if now >= session.expires_at || now - session.last_used_at > self.policy.idle_timeout {
+            self.end(&id, now)?;
+            return Ok(Err(RefreshRefusal::Expired));
+        }
+        let presented = hash_secret(secret);
+        let current = bool::from(presented.as_bytes().ct_eq(stored.refresh_hash.as_bytes()));
+        let new_secret = random_token(32);
+        let rotated = current
+            && self.repository.rotate_refresh_hash(
+                &id,
+                &presented,
+                &hash_secret(&new_secret),
+                now,
+            )?;
+        if !rotated {
+            // An old secret, or a race with another refresh of the same secret: either
+            // way two parties hold this session's token. End it.
+            tracing::warn!(session = %id, user = %session.user_id, "refresh token reused; session ended");
+            self.end(&id, now)?;
+            return Ok(Err(RefreshRefusal::Reused));
+        }
+        let session = Session {
+            last_used_at: now,
+            ..session
+        };
+        Ok(Ok((session, RefreshToken(format!("{id}.{new_secret}")))))
+    }
+
+    /// A session by id, live or not.
+    pub fn find(&self, id: &SessionId) -> Result<Option<Session>, Error> {
+        Ok(self
+            .repository
+            .find_session(id)?
+            .map(|stored| stored.session))
+    }
+
+    /// Ends a session; its tokens stop working at once on this process.
+    pub fn end(&self, id: &SessionId, now: DateTime<Utc>) -> Result<bool, Error> {
+        self.revoked.insert(id.clone(), now);
+        Ok(self.repository.revoke_session(id, now)?)
+    }
+
+    /// Ends every session of a user but `keep`.
+    pub fn end_all(
+        &self,
+        user_id: UserId,
+        keep: Option<&SessionId>,
+        now: DateTime<Utc>,
+    ) -> Result<usize, Error> {
+        for session in self.repository.live_sessions(user_id, now)? {
+            if Some(&session.id) != keep {
+                self.revoked.insert(session.id, now);
+            }
+        }
+        Ok(self.repository.revoke_user_sessions(user_id, keep, now)?)
+    }
+
+    /// A user's live sessions, newest first.
+    pub fn list(&self, user_id: UserId, now: DateTime<Utc>) -> Result<Vec<Session>, Error> {
+        Ok(self.repository.live_sessions(user_id, now)?)
+    }
+
+    /// Learns of revocations made by other processes since the last call, forgets those
+    /// older than any token they could concern, and deletes long-expired rows.
+    pub fn sync_revocations(&self, now: DateTime<Utc>) -> Result<(), Error> {
+        let since = self.revoked.sync_from(now);
+        for (id, at) in self.repository.revoked_since(since)? {
+            self.revoked.insert(id, at);
+        }
+        self.revoked.forget_before(now);
+        self.repository
+            .delete_expired_sessions(now - self.revoked.horizon)?;
+        Ok(())
+    }
+}
+
+/// Sessions revoked recently enough that access tokens naming them may still be unexpired:
+/// the check every authenticated request makes, in memory.
+#[derive(Debug, Clone)]
+pub struct RevokedSessions {
+    inner: Arc<RwLock<RevokedInner>>,
+    /// How long a revocation must be remembered: the access token lifetime plus a margin
+    /// for clock differences between processes.
+    horizon: Duration,
+}
+
+#[derive(Debug, Default)]
+struct RevokedInner {
+    sessions: HashMap<SessionId, DateTime<Utc>>,
+    synced_at: Option<DateTime<Utc>>,
+}
+
+/// Revocations are fetched again from this far back, so one committed late or stamped by
+/// a process whose clock is behind is still seen.
+const SYNC_OVERLAP_SECONDS: i64 = 60;
+
+impl RevokedSessions {
+    /// An empty list for access tokens living `token_ttl`.
+    pub fn new(token_ttl: Duration) -> RevokedSessions {
+        RevokedSessions {
+            inner: Arc::default(),
+            horizon: token_ttl + Duration::seconds(SYNC_OVERLAP_SECONDS),
+        }
+    }
+
+    /// Whether tokens of this session must be refused.
+    pub fn contains(&self, id: &str) -> bool {
+        let inner = self
+            .inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        inner.sessions.contains_key(&SessionId(id.to_owned()))
+    }
+
+    fn insert(&self, id: SessionId, at: DateTime<Utc>) {
+        let mut inner = self
+            .inner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        inner.sessions.insert(id, at);
+    }
+
+    /// The time to fetch revocations from, and marks `now` as the last sync.
+    fn sync_from(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let mut inner = self
+            .inner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let since = match inner.synced_at {
+            Some(last) => last - Duration::seconds(SYNC_OVERLAP_SECONDS),
+            None => now - self.horizon,
+        };
+        inner.synced_at = Some(now);
+        since
+    }
+
+    fn forget_before(&self, now: DateTime<Utc>) {
+        let cutoff = now - self.horizon;
+        let mut inner = self
+            .inner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        inner.sessions.retain(|_, at| *at >= cutoff);
+    }
+}

@@ -1,0 +1,103 @@
+//! Queries on `sessions`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::DbConnection;
+use crate::models::SessionRow;
+use crate::schema::sessions;
+
+pub(crate) fn insert(conn: &mut DbConnection, row: &SessionRow) -> QueryResult<()> {
+    diesel::insert_into(sessions::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub(crate) fn by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<SessionRow>> {
+    sessions::table
+        .find(id)
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Compare-and-swap of the refresh hash: concurrent refreshes of one secret cannot both win.
+pub(crate) fn rotate(
+    conn: &mut DbConnection,
+    id: &str,
+    expected: &str,
+    replacement: &str,
+    used_at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        sessions::table
+            .find(id)
+            .filter(sessions::refresh_hash.eq(expected))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::refresh_hash.eq(replacement),
+        sessions::last_used_at.eq(used_at),
+    ))
+    .execute(conn)?;
+    Ok(changed > 0)
+}
+
+pub(crate) fn revoke(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<bool> {
+    let changed = diesel::update(
+        sessions::table
+            .find(id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(at))
+    .execute(conn)?;
+    Ok(changed > 0)
+}
+
+pub(crate) fn revoke_for_user(
+    conn: &mut DbConnection,
+    user_id: i32,
+    keep: Option<&str>,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    let live = sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null());
+    match keep {
+        Some(keep) => diesel::update(live.filter(sessions::id.ne(keep)))
+            .set(sessions::revoked_at.eq(at))
+            .execute(conn),
+        None => diesel::update(live)
+            .set(sessions::revoked_at.eq(at))
+            .execute(conn),
+    }
+}
+
+pub(crate) fn live_for_user(
+    conn: &mut DbConnection,
+    user_id: i32,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<SessionRow>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .order((sessions::created_at.desc(), sessions::id))
+        .select(SessionRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn revoked_since(
+    conn: &mut DbConnection,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<(String, Option<NaiveDateTime>)>> {
+    sessions::table
+        .filter(sessions::revoked_at.ge(since))
+        .select((sessions::id, sessions::revoked_at))
+        .load(conn)
+}
+
+pub(crate) fn delete_expired(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::expires_at.lt(before))).execute(conn)
+}
