@@ -191,6 +191,8 @@ pub mod codes {
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     /// The body has the wrong `Content-Type`.
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    /// Too many attempts from this client or on this account; see `Retry-After`.
+    pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
     /// The database cannot be reached right now.
     pub const SERVICE_UNAVAILABLE: &str = "service_unavailable";
     /// Something failed inside the server; details are in its log.

@@ -12,6 +12,7 @@ mod legacy_hash;
 mod password;
 mod repository;
 mod session;
+mod throttle;
 mod username;
 
 pub use accounts::Accounts;
@@ -26,4 +27,5 @@ pub use session::{
     RefreshRefusal, RefreshToken, RevokedSessions, Session, SessionId, SessionPolicy,
     SessionRepository, Sessions, StoredSession,
 };
+pub use throttle::{Limit, Throttle, ThrottleRepository, ThrottleState, Verdict};
 pub use username::{Username, UsernameError};

@@ -29,6 +29,7 @@ pub struct ApiError {
     field: Option<&'static str>,
     challenge: Option<Challenge>,
     allow: Option<&'static str>,
+    retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -40,6 +41,7 @@ impl ApiError {
             field: None,
             challenge: None,
             allow: None,
+            retry_after: None,
         }
     }
 
@@ -109,6 +111,19 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
                 codes::INVALID_REFRESH_TOKEN,
                 "the refresh token is not valid; sign in again",
+            )
+        }
+    }
+
+    /// 429: too many attempts; try again after `retry_after` (sent as `Retry-After`).
+    pub fn too_many_attempts(retry_after: chrono::Duration) -> ApiError {
+        let seconds = (retry_after.num_milliseconds() + 999) / 1000;
+        ApiError {
+            retry_after: Some(seconds.max(1)),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                codes::TOO_MANY_ATTEMPTS,
+                "too many attempts; try again later",
             )
         }
     }
@@ -230,6 +245,9 @@ impl ResponseError for ApiError {
             if let Ok(value) = HeaderValue::from_str(&value) {
                 response.insert_header((header::WWW_AUTHENTICATE, value));
             }
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         if let Some(allow) = self.allow {
             response.insert_header((header::ALLOW, allow));

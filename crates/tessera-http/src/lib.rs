@@ -6,6 +6,7 @@
 
 mod auth;
 mod error;
+mod limits;
 mod logging;
 mod metrics;
 mod openapi;
@@ -24,6 +25,7 @@ use actix_web::{App, HttpRequest, HttpServer, web};
 
 pub use auth::{AuthUser, Credentials, HeaderError, TutorialAuthUser, parse_authorization};
 pub use error::{ApiError, Challenge};
+pub use limits::Limits;
 pub use metrics::{Metrics, PoolUsage, SignIn, TokenEvent};
 pub use openapi::document as openapi_document;
 pub use spa::CONTENT_SECURITY_POLICY;
@@ -81,7 +83,7 @@ pub fn serve(
     state: AppState,
     settings: HttpSettings,
 ) -> std::io::Result<Server> {
-    spawn_revocation_sync(state.sessions.clone(), settings.revocation_sync);
+    spawn_maintenance(state.clone(), settings.revocation_sync);
     let state = web::Data::new(state);
     let web_root = web::Data::new(spa::WebRoot(settings.web_dir.clone()));
     let metrics = web::Data::new(settings.metrics.clone());
@@ -108,18 +110,28 @@ pub fn serve(
     Ok(server.run())
 }
 
-/// Keeps this process's list of revoked sessions current with the database, and clears
-/// long-expired sessions, every `interval` (the first run at once).
-fn spawn_revocation_sync(sessions: tessera_domain::Sessions, interval: std::time::Duration) {
+/// Every `interval` (the first run at once): keeps this process's list of revoked
+/// sessions current with the database, and clears long-expired sessions and old rate-limit
+/// counts.
+fn spawn_maintenance(state: AppState, interval: std::time::Duration) {
     actix_web::rt::spawn(async move {
         let mut ticks = actix_web::rt::time::interval(interval);
         loop {
             ticks.tick().await;
-            let sessions = sessions.clone();
-            match web::block(move || sessions.sync_revocations(chrono::Utc::now())).await {
+            let state = state.clone();
+            let work = move || {
+                let now = chrono::Utc::now();
+                state.sessions.sync_revocations(now)?;
+                state
+                    .limits
+                    .throttle
+                    .forget_before(now - chrono::Duration::hours(2))?;
+                Ok::<_, tessera_domain::Error>(())
+            };
+            match web::block(work).await {
                 Ok(Ok(())) => {}
-                Ok(Err(error)) => tracing::warn!(%error, "cannot fetch revoked sessions; retrying"),
-                Err(error) => tracing::error!(%error, "revocation sync failed"),
+                Ok(Err(error)) => tracing::warn!(%error, "maintenance failed; retrying"),
+                Err(error) => tracing::error!(%error, "maintenance task failed"),
             }
         }
     });

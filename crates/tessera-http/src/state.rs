@@ -23,6 +23,8 @@ pub struct AppState {
     pub hashing: HashingPool,
     /// Sign-in sessions and the in-memory list of revoked ones.
     pub sessions: Sessions,
+    /// Rate limits on sign-in and registration.
+    pub limits: crate::limits::Limits,
 }
 
 /// Issues access tokens for users and verifies them; optionally also verifies the Flask

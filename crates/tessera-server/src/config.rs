@@ -93,6 +93,15 @@ pub struct Config {
     /// How often each process fetches sessions revoked by others, seconds: the bound on
     /// how long a revoked token keeps working on another process.
     pub revocation_sync_interval: u64,
+    /// Consecutive failed sign-ins on one account before it is locked for a while (the lock
+    /// grows with further failures, 15 minutes at most); 0 turns throttling off (benchmarks
+    /// only). A client address may fail five times as often.
+    pub login_max_failures: u32,
+    /// Registrations per client address per hour; 0 turns the limit off.
+    pub register_max_per_hour: u32,
+    /// Take client addresses from `X-Forwarded-For` (set only behind a proxy that writes
+    /// it; otherwise clients could pick their own address).
+    pub trust_forwarded_for: bool,
     /// bcrypt cost for new password hashes (4–31).
     pub bcrypt_cost: u32,
     /// Password hashes computed at once; 0 means one per core.
@@ -126,6 +135,9 @@ impl Default for Config {
             session_lifetime: 30 * 86_400,
             session_idle_timeout: 7 * 86_400,
             revocation_sync_interval: 2,
+            login_max_failures: 10,
+            register_max_per_hour: 20,
+            trust_forwarded_for: false,
             bcrypt_cost: 12,
             hashing_concurrency: 0,
             cors_origins: String::new(),

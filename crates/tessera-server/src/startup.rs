@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use anyhow::Context;
-use tessera_domain::{Accounts, PasswordHasher, RevokedSessions, SessionPolicy, Sessions};
-use tessera_http::{AppState, HashingPool, HttpSettings, Metrics, PoolUsage, TokenIssuer};
+use tessera_domain::{
+    Accounts, PasswordHasher, RevokedSessions, SessionPolicy, Sessions, Throttle,
+};
+use tessera_http::{AppState, HashingPool, HttpSettings, Limits, Metrics, PoolUsage, TokenIssuer};
 use tessera_store::{Database, PoolOptions};
 
 use crate::config::Config;
@@ -92,6 +94,12 @@ impl Application {
             },
             RevokedSessions::new(ttl),
         );
+        let mut limits = Limits::new(
+            Throttle::new(Arc::new(database.clone())),
+            i32::try_from(config.login_max_failures)?,
+            i32::try_from(config.register_max_per_hour)?,
+        );
+        limits.trust_forwarded_for = config.trust_forwarded_for;
         let accounts = accounts_over(database, config);
 
         let legacy = config.legacy_verifier()?;
@@ -109,6 +117,7 @@ impl Application {
             })
             .observed_by(&metrics),
             sessions,
+            limits,
         };
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;

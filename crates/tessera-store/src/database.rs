@@ -4,12 +4,12 @@ use chrono::{DateTime, Utc};
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use tessera_domain::{
     ImportOutcome, ImportedUser, NewUser, Session, SessionId, SessionRepository, StoreError,
-    StoredSession, User, UserId, UserRepository, Username,
+    StoredSession, ThrottleRepository, ThrottleState, User, UserId, UserRepository, Username,
 };
 
 use crate::error::to_store_error;
 use crate::models::{NewUserRow, SessionRow};
-use crate::{Backend, DbConnection, Error, sessions, users};
+use crate::{Backend, DbConnection, Error, sessions, throttle, users};
 
 /// Sizing of the connection pool.
 #[derive(Debug, Clone)]
@@ -289,5 +289,48 @@ impl SessionRepository for Database {
 
     fn delete_expired_sessions(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
         self.with(|conn| sessions::delete_expired(conn, before.naive_utc()))
+    }
+}
+
+fn throttle_row(key: &str, state: &ThrottleState) -> throttle::ThrottleRow {
+    throttle::ThrottleRow {
+        key: key.to_owned(),
+        attempts: state.attempts,
+        locked_until: state.locked_until.map(|at| at.naive_utc()),
+        updated_at: state.updated_at.naive_utc(),
+    }
+}
+
+impl ThrottleRepository for Database {
+    fn throttle_state(&self, key: &str) -> Result<Option<ThrottleState>, StoreError> {
+        let utc = |at| DateTime::from_naive_utc_and_offset(at, Utc);
+        Ok(self
+            .with(|conn| throttle::get(conn, key))?
+            .map(|row| ThrottleState {
+                attempts: row.attempts,
+                locked_until: row.locked_until.map(utc),
+                updated_at: utc(row.updated_at),
+            }))
+    }
+
+    fn insert_throttle_state(&self, key: &str, state: &ThrottleState) -> Result<bool, StoreError> {
+        self.with(|conn| throttle::insert(conn, &throttle_row(key, state)))
+    }
+
+    fn replace_throttle_state(
+        &self,
+        key: &str,
+        expected_attempts: i32,
+        state: &ThrottleState,
+    ) -> Result<bool, StoreError> {
+        self.with(|conn| throttle::replace(conn, expected_attempts, &throttle_row(key, state)))
+    }
+
+    fn delete_throttle_state(&self, key: &str) -> Result<(), StoreError> {
+        self.with(|conn| throttle::delete(conn, key))
+    }
+
+    fn delete_throttle_states_before(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.with(|conn| throttle::delete_before(conn, before.naive_utc()))
     }
 }

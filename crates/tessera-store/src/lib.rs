@@ -18,6 +18,7 @@ mod schema;
 mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod throttle;
 pub mod tutorial;
 mod users;
 

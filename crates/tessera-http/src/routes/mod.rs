@@ -4,7 +4,13 @@ pub(crate) mod health;
 pub(crate) mod tutorial;
 pub(crate) mod v1;
 
-use actix_web::{HttpResponse, Resource, web};
+use actix_web::{HttpRequest, HttpResponse, Resource, web};
+use tessera_domain::User;
+
+use crate::error::Challenge;
+use crate::limits::SignInAttempt;
+use crate::metrics::{Metrics, SignIn};
+use crate::state::AppState;
 
 use crate::error::ApiError;
 
@@ -25,4 +31,49 @@ where
         .await
         .map_err(|e| ApiError::internal(&e.to_string()))?
         .map_err(ApiError::from)
+}
+
+/// Checks a username and password within the rate limits: 429 while the account or the
+/// client address is locked, 401 (with `challenge`) for wrong credentials.
+pub(crate) async fn sign_in(
+    state: &AppState,
+    metrics: &Metrics,
+    request: &HttpRequest,
+    username: String,
+    password: String,
+    challenge: Challenge,
+) -> Result<User, ApiError> {
+    let attempt = SignInAttempt::reserve(state, metrics, request, &username).await?;
+    let accounts = state.accounts.clone();
+    match state
+        .hashing
+        .run(move || accounts.authenticate(&username, &password))
+        .await?
+    {
+        Ok(user) => {
+            attempt.succeeded(state).await?;
+            metrics.sign_in(SignIn::Succeeded);
+            Ok(user)
+        }
+        Err(tessera_domain::Error::InvalidCredentials) => {
+            metrics.sign_in(SignIn::Failed);
+            Err(ApiError::invalid_credentials(challenge))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Creates an account within the per-address registration limit.
+pub(crate) async fn register(
+    state: &AppState,
+    request: &HttpRequest,
+    username: String,
+    password: String,
+) -> Result<User, ApiError> {
+    crate::limits::reserve_registration(state, request).await?;
+    let accounts = state.accounts.clone();
+    Ok(state
+        .hashing
+        .run(move || accounts.register(&username, &password))
+        .await??)
 }

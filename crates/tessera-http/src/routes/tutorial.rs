@@ -8,7 +8,7 @@ use tessera_api::{Credentials, TutorialUser};
 
 use crate::auth::{self, TutorialAuthUser};
 use crate::error::{ApiError, Challenge};
-use crate::metrics::{Metrics, SignIn, TokenEvent};
+use crate::metrics::{Metrics, TokenEvent};
 use crate::routes::resource;
 use crate::state::AppState;
 
@@ -31,14 +31,11 @@ fn flask_json(value: &impl Serialize) -> Result<HttpResponse, ApiError> {
 /// `POST /api/users` and `POST /api/register`: `{"username","password"}` → `{"username"}`.
 async fn register(
     state: web::Data<AppState>,
+    request: HttpRequest,
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
     let Credentials { username, password } = body.into_inner();
-    let accounts = state.accounts.clone();
-    let user = state
-        .hashing
-        .run(move || accounts.register(&username, &password))
-        .await??;
+    let user = super::register(&state, &request, username, password).await?;
     flask_json(&TutorialUser {
         username: user.username,
     })
@@ -61,13 +58,7 @@ async fn login(
         }
         None => return Err(ApiError::missing_credentials(challenge)),
     };
-    let accounts = state.accounts.clone();
-    let user = state
-        .hashing
-        .run(move || accounts.authenticate(&username, &password))
-        .await?
-        .map_err(|e| sign_in_failed(&metrics, e, challenge))?;
-    metrics.sign_in(SignIn::Succeeded);
+    let user = super::sign_in(&state, &metrics, &request, username, password, challenge).await?;
     // A session as long as the token, so "sign out everywhere" reaches tutorial tokens too.
     let (sessions, ttl, user_id) = (state.sessions.clone(), state.tokens.ttl(), user.id);
     let (session, _) =
@@ -89,21 +80,6 @@ async fn hello(request: HttpRequest) -> Result<HttpResponse, ApiError> {
     }
     let auth = TutorialAuthUser::from_request(&request, &mut actix_web::dev::Payload::None).await?;
     flask_json(&format!("Hello, {}", auth.0.user.username))
-}
-
-/// The error for a failed sign-in, counted when it was a wrong username or password.
-pub(crate) fn sign_in_failed(
-    metrics: &Metrics,
-    error: tessera_domain::Error,
-    challenge: Challenge,
-) -> ApiError {
-    match error {
-        tessera_domain::Error::InvalidCredentials => {
-            metrics.sign_in(SignIn::Failed);
-            ApiError::invalid_credentials(challenge)
-        }
-        other => ApiError::from(other),
-    }
 }
 
 /// Token responses must not be cached (RFC 6749 section 5.1).

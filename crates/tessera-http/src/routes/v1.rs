@@ -1,7 +1,7 @@
 //! The versioned API, `/api/v1`.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::SecondsFormat;
 use chrono::Utc;
 use tessera_api::{
@@ -12,8 +12,8 @@ use tessera_domain::{RefreshToken, Session, SessionId, User};
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Challenge};
-use crate::metrics::{Metrics, SignIn, TokenEvent};
-use crate::routes::tutorial::{no_store, sign_in_failed};
+use crate::metrics::{Metrics, TokenEvent};
+use crate::routes::tutorial::no_store;
 use crate::routes::{blocking, resource};
 use crate::state::AppState;
 
@@ -52,6 +52,7 @@ fn view(user: &User) -> UserView {
     description = "Creates an account. Usernames are unique regardless of letter case.",
     request_body = tessera_api::Credentials,
     responses(
+        (status = 429, description = "Too many attempts from this address or on this account; see Retry-After", body = tessera_api::Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait"))),
         (status = 201, description = "The new user", body = tessera_api::UserView, headers(("Location" = String, description = "The user's URL"))),
         (status = 409, description = "The username is taken", body = tessera_api::Problem, content_type = "application/problem+json"),
         (status = 400, description = "Malformed JSON, missing fields, or a field that breaks the policy (`field` says which)", body = tessera_api::Problem, content_type = "application/problem+json"),
@@ -63,14 +64,11 @@ fn view(user: &User) -> UserView {
 /// `POST /api/v1/users` → 201 with the user and its `Location`.
 pub(crate) async fn register(
     state: web::Data<AppState>,
+    request: HttpRequest,
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
     let Credentials { username, password } = body.into_inner();
-    let accounts = state.accounts.clone();
-    let user = state
-        .hashing
-        .run(move || accounts.register(&username, &password))
-        .await??;
+    let user = super::register(&state, &request, username, password).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/users/{}", user.id)))
         .json(view(&user)))
@@ -110,6 +108,7 @@ pub(crate) async fn user_by_id(
     description = "Signs in: exchanges a username and password for an access token.",
     request_body = tessera_api::Credentials,
     responses(
+        (status = 429, description = "Too many attempts from this address or on this account; see Retry-After", body = tessera_api::Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait"))),
         (status = 200, description = "A signed access token", body = tessera_api::TokenResponse),
         (status = 401, description = "Wrong username or password (identical for both)", body = tessera_api::Problem, content_type = "application/problem+json"),
         (status = 400, description = "Malformed JSON, missing fields, or a field that breaks the policy (`field` says which)", body = tessera_api::Problem, content_type = "application/problem+json"),
@@ -122,16 +121,19 @@ pub(crate) async fn user_by_id(
 pub(crate) async fn issue_token(
     state: web::Data<AppState>,
     metrics: web::Data<Metrics>,
+    request: HttpRequest,
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
     let Credentials { username, password } = body.into_inner();
-    let accounts = state.accounts.clone();
-    let user = state
-        .hashing
-        .run(move || accounts.authenticate(&username, &password))
-        .await?
-        .map_err(|e| sign_in_failed(&metrics, e, Challenge::Bearer))?;
-    metrics.sign_in(SignIn::Succeeded);
+    let user = super::sign_in(
+        &state,
+        &metrics,
+        &request,
+        username,
+        password,
+        Challenge::Bearer,
+    )
+    .await?;
     let (sessions, user_id) = (state.sessions.clone(), user.id);
     let (session, refresh) = blocking(move || sessions.start(user_id, Utc::now())).await?;
     token_response(&state, &metrics, &user, &session.id, refresh)
@@ -250,25 +252,33 @@ pub(crate) async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Checks the signed-in user's password again, for changes that a stolen token alone
-/// must not be able to make.
+/// Checks the signed-in user's password again, within the sign-in limits, for changes a
+/// stolen token alone must not be able to make. A wrong password is a 400 on `field`, not
+/// a 401, which clients would take for an ended session.
 async fn confirm_password(
     state: &AppState,
+    metrics: &Metrics,
+    request: &HttpRequest,
     auth: &AuthUser,
     password: String,
     field: &'static str,
 ) -> Result<(), ApiError> {
-    let (accounts, username) = (state.accounts.clone(), auth.user.username.clone());
-    match state
-        .hashing
-        .run(move || accounts.authenticate(&username, &password))
-        .await?
+    let username = auth.user.username.clone();
+    match super::sign_in(
+        state,
+        metrics,
+        request,
+        username,
+        password,
+        Challenge::Bearer,
+    )
+    .await
     {
         Ok(_) => Ok(()),
-        Err(tessera_domain::Error::InvalidCredentials) => {
+        Err(error) if error.code() == tessera_api::codes::INVALID_CREDENTIALS => {
             Err(ApiError::invalid_field(field, "the password is wrong"))
         }
-        Err(other) => Err(other.into()),
+        Err(other) => Err(other),
     }
 }
 
@@ -280,6 +290,7 @@ async fn confirm_password(
     request_body = tessera_api::PasswordChange,
     security(("bearer" = [])),
     responses(
+        (status = 429, description = "Too many attempts from this address or on this account; see Retry-After", body = tessera_api::Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait"))),
         (status = 204, description = "Changed"),
         (status = 400, description = "Wrong current password, a new password that breaks the policy, or a malformed body", body = tessera_api::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No token, or a malformed, forged, expired or revoked one", body = tessera_api::Problem, content_type = "application/problem+json"),
@@ -292,6 +303,7 @@ async fn confirm_password(
 pub(crate) async fn change_password(
     state: web::Data<AppState>,
     metrics: web::Data<Metrics>,
+    request: HttpRequest,
     auth: AuthUser,
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
@@ -299,7 +311,15 @@ pub(crate) async fn change_password(
         current_password,
         new_password,
     } = body.into_inner();
-    confirm_password(&state, &auth, current_password, "current_password").await?;
+    confirm_password(
+        &state,
+        &metrics,
+        &request,
+        &auth,
+        current_password,
+        "current_password",
+    )
+    .await?;
     let (accounts, sessions, user_id) =
         (state.accounts.clone(), state.sessions.clone(), auth.user.id);
     let keep = auth.claims.sid.map(SessionId);
@@ -333,6 +353,7 @@ pub(crate) async fn change_password(
     request_body = tessera_api::AccountDeletion,
     security(("bearer" = [])),
     responses(
+        (status = 429, description = "Too many attempts from this address or on this account; see Retry-After", body = tessera_api::Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait"))),
         (status = 204, description = "Deleted"),
         (status = 400, description = "Wrong password or a malformed body", body = tessera_api::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No token, or a malformed, forged, expired or revoked one", body = tessera_api::Problem, content_type = "application/problem+json"),
@@ -345,10 +366,12 @@ pub(crate) async fn change_password(
 pub(crate) async fn delete_account(
     state: web::Data<AppState>,
     metrics: web::Data<Metrics>,
+    request: HttpRequest,
     auth: AuthUser,
     body: web::Json<AccountDeletion>,
 ) -> Result<HttpResponse, ApiError> {
-    confirm_password(&state, &auth, body.into_inner().password, "password").await?;
+    let password = body.into_inner().password;
+    confirm_password(&state, &metrics, &request, &auth, password, "password").await?;
     let (accounts, sessions, user_id) =
         (state.accounts.clone(), state.sessions.clone(), auth.user.id);
     let ended = blocking(move || {

@@ -40,6 +40,7 @@ macro_rules! server_backend_tests {
 
 mod databases;
 mod legacy;
+mod limits;
 mod platform;
 mod sessions;
 mod tutorial;

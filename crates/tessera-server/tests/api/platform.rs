@@ -182,6 +182,11 @@ async fn an_unreachable_database_is_a_503_not_a_hang() {
         tessera_domain::SessionPolicy::default(),
         tessera_domain::RevokedSessions::new(chrono::Duration::minutes(10)),
     );
+    let limits = tessera_http::Limits::new(
+        tessera_domain::Throttle::new(Arc::new(database.clone())),
+        10,
+        20,
+    );
     let accounts =
         tessera_domain::Accounts::new(Arc::new(database), tessera_domain::PasswordHasher::new(4));
     let keys = tessera_token::KeySet::new(tessera_token::Key::new(
@@ -193,6 +198,7 @@ async fn an_unreachable_database_is_a_503_not_a_hang() {
         tokens: tessera_http::TokenIssuer::new(keys, chrono::Duration::minutes(10)),
         hashing: tessera_http::HashingPool::new(2),
         sessions,
+        limits,
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

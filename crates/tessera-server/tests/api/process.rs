@@ -32,6 +32,7 @@ impl Tessera {
             .env("TESSERA_BCRYPT_COST", "4")
             .env("TESSERA_LOG_FORMAT", "json")
             .env("TESSERA_WORKERS", "2")
+            .env("TESSERA_REGISTER_MAX_PER_HOUR", "0")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
