@@ -103,6 +103,11 @@ pub fn serve(
             .default_service(web::to(spa::fallback))
     })
     .listen(listener)?
+    // Slow clients: headers must arrive within 10 s, and idle keep-alive connections close
+    // after 30 s, so a trickle of bytes cannot hold workers.
+    .client_request_timeout(std::time::Duration::from_secs(10))
+    .client_disconnect_timeout(std::time::Duration::from_secs(2))
+    .keep_alive(std::time::Duration::from_secs(30))
     .shutdown_timeout(10);
     if workers > 0 {
         server = server.workers(workers);

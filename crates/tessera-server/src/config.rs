@@ -79,6 +79,11 @@ pub struct Config {
     pub secret_key: Option<SecretString>,
     /// A file holding the token signing secret (takes precedence over `secret_key`).
     pub secret_key_file: Option<PathBuf>,
+    /// Several signing keys, `ID:SECRET` separated by commas: the first signs, all verify
+    /// (rotation without signing anyone out). Wins over `secret_key`.
+    pub secret_keys: Option<SecretString>,
+    /// A file of `ID:SECRET` lines, as `secret_keys`; wins over it.
+    pub secret_keys_file: Option<PathBuf>,
     /// The Flask tutorial's `SECRET_KEY`, as the raw string: while set, tokens its
     /// itsdangerous serializer minted are accepted until they expire (a migration bridge).
     pub legacy_secret_key: Option<SecretString>,
@@ -129,6 +134,8 @@ impl Default for Config {
             database_timeout: 5,
             secret_key: None,
             secret_key_file: None,
+            secret_keys: None,
+            secret_keys_file: None,
             legacy_secret_key: None,
             legacy_secret_key_file: None,
             token_ttl: 600,

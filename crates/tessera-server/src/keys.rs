@@ -18,13 +18,20 @@ pub const MIN_SECRET_BYTES: usize = 32;
 pub enum KeyError {
     /// Production without a configured secret.
     #[error(
-        "TESSERA_ENV=production needs a signing secret: set TESSERA_SECRET_KEY or \
-         TESSERA_SECRET_KEY_FILE (at least {MIN_SECRET_BYTES} bytes; `tessera keygen` makes one)"
+        "TESSERA_ENV=production needs a signing secret: set TESSERA_SECRET_KEY, \
+         TESSERA_SECRET_KEY_FILE or TESSERA_SECRET_KEYS (at least {MIN_SECRET_BYTES} bytes each; \
+         `tessera keygen` makes one)"
     )]
     Missing,
     /// A secret that is too short to resist guessing.
     #[error("the signing secret is {0} bytes; at least {MIN_SECRET_BYTES} are required")]
     TooShort(usize),
+    /// `secret_keys` is not a list of `ID:SECRET` entries.
+    #[error(
+        "secret_keys must be ID:SECRET entries separated by commas or newlines, ids of letters, \
+         digits, - and _, each id once: {0}"
+    )]
+    BadKeyList(String),
     /// The key file cannot be read or written.
     #[error("secret key file {path}: {source}")]
     File {
@@ -35,8 +42,12 @@ pub enum KeyError {
     },
 }
 
-/// The key set tokens are signed and verified with.
+/// The key set tokens are signed and verified with: `secret_keys` when configured (the
+/// first signs, all verify), else the single `secret_key`.
 pub fn key_set(config: &Config) -> Result<KeySet, KeyError> {
+    if let Some(keys) = configured_keys(config)? {
+        return key_list(&keys, config.env);
+    }
     let secret = match configured_secret(config)? {
         Some(secret) => secret,
         None if config.env == Environment::Production => return Err(KeyError::Missing),
@@ -66,6 +77,51 @@ fn configured_secret(config: &Config) -> Result<Option<Vec<u8>>, KeyError> {
         .secret_key
         .as_ref()
         .map(|s| s.expose().as_bytes().to_vec()))
+}
+
+fn configured_keys(config: &Config) -> Result<Option<String>, KeyError> {
+    if let Some(path) = &config.secret_keys_file {
+        return std::fs::read_to_string(path)
+            .map(Some)
+            .map_err(|source| KeyError::File {
+                path: path.display().to_string(),
+                source,
+            });
+    }
+    Ok(config
+        .secret_keys
+        .as_ref()
+        .map(|keys| keys.expose().to_owned()))
+}
+
+/// Parses `ID:SECRET` entries (commas or newlines between them); the first signs.
+fn key_list(entries: &str, env: Environment) -> Result<KeySet, KeyError> {
+    let mut keys = Vec::new();
+    for entry in entries
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        let (id, secret) = entry
+            .split_once(':')
+            .ok_or_else(|| KeyError::BadKeyList("an entry has no ':'".to_owned()))?;
+        let id_ok = !id.is_empty()
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
+        if !id_ok || keys.iter().any(|key: &Key| key.id() == id) {
+            return Err(KeyError::BadKeyList(format!("bad or repeated id {id:?}")));
+        }
+        if env == Environment::Production && secret.len() < MIN_SECRET_BYTES {
+            return Err(KeyError::TooShort(secret.len()));
+        }
+        keys.push(Key::new(id, Secret::new(secret.as_bytes().to_vec())));
+    }
+    let mut keys = keys.into_iter();
+    let first = keys
+        .next()
+        .ok_or_else(|| KeyError::BadKeyList("no keys".to_owned()))?;
+    Ok(keys.fold(KeySet::new(first), KeySet::with_verification_key))
 }
 
 /// The key id: a short fingerprint, so a token signed with another secret is reported as
@@ -188,6 +244,87 @@ mod tests {
             direct
                 .verify(&from_file.sign(&claims).unwrap(), chrono::Utc::now())
                 .is_ok()
+        );
+    }
+}
+
+#[cfg(test)]
+mod rotation_tests {
+    use super::*;
+    use crate::config::SecretString;
+
+    fn with_keys(keys: &str) -> Config {
+        Config {
+            env: Environment::Production,
+            secret_keys: Some(SecretString::new(keys)),
+            ..Config::default()
+        }
+    }
+
+    fn token(keys: &KeySet) -> String {
+        let claims =
+            tessera_token::Claims::new("1", "j", chrono::Utc::now(), chrono::Duration::minutes(5));
+        keys.sign(&claims).unwrap()
+    }
+
+    const OLD: &str = "old:0123456789abcdef0123456789abcdef";
+    const NEW: &str = "new:fedcba9876543210fedcba9876543210";
+
+    #[test]
+    fn a_retired_key_verifies_until_it_is_removed() {
+        let before = key_set(&with_keys(OLD)).unwrap();
+        let old_token = token(&before);
+        let rotated = key_set(&with_keys(&format!("{NEW},{OLD}"))).unwrap();
+        assert_eq!(rotated.signing_key_id(), "new", "the first key signs");
+        assert!(
+            rotated.verify(&old_token, chrono::Utc::now()).is_ok(),
+            "the old key still verifies"
+        );
+        let new_token = token(&rotated);
+        assert!(before.verify(&new_token, chrono::Utc::now()).is_err());
+        let after = key_set(&with_keys(NEW)).unwrap();
+        let error = after.verify(&old_token, chrono::Utc::now()).unwrap_err();
+        assert_eq!(error.kind(), tessera_token::ErrorKind::UnknownKey);
+        assert!(after.verify(&new_token, chrono::Utc::now()).is_ok());
+    }
+
+    #[test]
+    fn bad_key_lists_are_refused_with_a_reason() {
+        for bad in [
+            "",
+            "nocolon",
+            "a:0123456789abcdef0123456789abcdef,a:0123456789abcdef0123456789abcdef",
+            "b@d:0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(
+                matches!(key_set(&with_keys(bad)), Err(KeyError::BadKeyList(_))),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            key_set(&with_keys("short:abc")),
+            Err(KeyError::TooShort(3))
+        ));
+    }
+
+    #[test]
+    fn a_key_file_holds_one_entry_per_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        std::fs::write(&path, format!("{NEW}\n{OLD}\n")).unwrap();
+        let config = Config {
+            env: Environment::Production,
+            secret_keys_file: Some(path),
+            ..Config::default()
+        };
+        let keys = key_set(&config).unwrap();
+        assert_eq!(keys.signing_key_id(), "new");
+        assert!(
+            keys.verify(
+                &token(&key_set(&with_keys(OLD)).unwrap()),
+                chrono::Utc::now()
+            )
+            .is_ok()
         );
     }
 }
