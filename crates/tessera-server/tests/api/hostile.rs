@@ -140,6 +140,9 @@ async fn hostile_tokens_are_401(backend: Backend) {
     }
 }
 
+/// Why, path, headers, body (POST when present), expected status.
+type Case = (&'static str, &'static str, Vec<(&'static str, String)>, Option<Vec<u8>>, u16);
+
 async fn hostile_requests_get_exact_statuses(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
@@ -151,7 +154,7 @@ async fn hostile_requests_get_exact_statuses(backend: Backend) {
             base64::engine::general_purpose::STANDARD.encode(raw)
         )
     };
-    let cases: Vec<(&str, &str, Vec<(&str, String)>, Option<Vec<u8>>, u16)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "token in the query string",
             "/api/v1/me?access_token=TOKEN",
