@@ -4,11 +4,12 @@
 start_tessera() {
   local log=$1 url=$2; shift 2
   port=
-  env "$@" DATABASE_URL="$url" TESSERA_DATA_DIR="$(dirname "$log")" TESSERA_BCRYPT_COST=4 \
-    TESSERA_LOG_FORMAT=json ./target/release/tessera serve --bind 127.0.0.1:0 >"$log" 2>&1 &
+  # Cheap bcrypt unless the caller says otherwise: its ENV=VALUE arguments come last.
+  env DATABASE_URL="$url" TESSERA_DATA_DIR="$(dirname "$log")" TESSERA_BCRYPT_COST=4 \
+    TESSERA_LOG_FORMAT=json "$@" ./target/release/tessera serve --bind 127.0.0.1:0 >"$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 300); do
-    port=$(grep -o '"port":[0-9]*' "$log" | head -1 | cut -d: -f2 || true)
+    port=$(grep -so '"port":[0-9]*' "$log" | head -1 | cut -d: -f2 || true)
     [[ -n $port ]] && return 0
     kill -0 "$pid" 2>/dev/null || { cat "$log"; return 1; }
     sleep 0.1
