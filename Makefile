@@ -7,7 +7,7 @@ CARGO ?= cargo
 FEATURES ?= postgres,mysql
 BIND ?= 127.0.0.1:8080
 
-.PHONY: all build run web test lint unit tutorial-check contract-test deps deps-build deps-web deps-test schema-check bench fuzz clean
+.PHONY: all build run web test lint unit tutorial-check contract-test fuzz-smoke deps deps-build deps-web deps-test schema-check bench fuzz clean
 
 all: build
 
@@ -36,7 +36,7 @@ run: build web
 	./target/release/tessera serve --bind $(BIND)
 
 ## Everything CI checks.
-test: deps lint unit tutorial-check contract-test
+test: deps lint unit tutorial-check contract-test fuzz-smoke
 
 lint: deps-build
 	$(CARGO) fmt --all -- --check
@@ -54,6 +54,17 @@ tutorial-check: build
 ## schemathesis against the served OpenAPI document.
 contract-test: build
 	@scripts/contract-test.sh
+
+bench: build
+	@scripts/bench.sh
+
+## A short fuzzing run of every target, for CI.
+fuzz-smoke:
+	@FUZZ_SECONDS=10 scripts/fuzz.sh
+
+## Each cargo-fuzz target for FUZZ_SECONDS (default 60).
+fuzz:
+	@scripts/fuzz.sh
 
 clean:
 	$(CARGO) clean

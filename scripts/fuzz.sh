@@ -14,7 +14,7 @@ run() { # run CRATE_DIR TARGET
   log=$(mktemp)
   if ! (cd "$dir/fuzz" && cargo +nightly fuzz run "$target" --target-dir "$PWD/../../../target/fuzz" \
         "corpus/$target" "seeds/$target" -- -max_total_time="$seconds" -print_final_stats=1) >"$log" 2>&1; then
-    tail -40 "$log"; echo "fuzzing $target failed (a crash is saved under $dir/fuzz/artifacts/$target)" >&2
+    tail -40 "$log"; echo "fuzzing $target failed: a build error, or a crash saved under $dir/fuzz/artifacts/$target" >&2
     exit 1
   fi
   grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' "$log" || tail -3 "$log"

@@ -8,7 +8,9 @@ use std::fmt;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tessera_api::{Credentials, PROBLEM_CONTENT_TYPE, Problem, TokenResponse, UserView};
+use tessera_api::{
+    Credentials, PROBLEM_CONTENT_TYPE, Problem, RefreshRequest, TokenResponse, UserView,
+};
 
 /// Where the API lives, fixed when the app is built: `TESSERA_API_BASE=https://auth.example`
 /// makes a bundle for another origin (the server must then allow it in its CORS settings);
@@ -28,16 +30,21 @@ pub fn url(path: &str) -> String {
 pub enum Method {
     /// Read.
     Get,
-    /// Create.
+    /// Create, or act.
     Post,
+    /// Replace.
+    Put,
+    /// Remove.
+    Delete,
 }
 
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
     /// The server answered with an error status; its problem body, or one made up from the
-    /// status when the body was not a problem (a proxy's error page, say).
-    Status(Problem),
+    /// status when the body was not a problem (a proxy's error page, say). Boxed: it is
+    /// much larger than the other variants, and errors travel through every result.
+    Status(Box<Problem>),
     /// No answer: the network or the server is down, or the browser refused the request
     /// (CORS, content security policy).
     Network(String),
@@ -85,14 +92,14 @@ impl ApiError {
     /// The error for a non-2xx answer with `body`: the server's problem if the body is one.
     pub fn from_response(status: u16, status_text: &str, body: &str) -> ApiError {
         match serde_json::from_str::<Problem>(body) {
-            Ok(problem) => ApiError::Status(problem),
+            Ok(problem) => ApiError::Status(Box::new(problem)),
             Err(_) => {
                 let title = if status_text.is_empty() {
                     format!("HTTP {status}")
                 } else {
                     status_text.to_owned()
                 };
-                ApiError::Status(Problem {
+                ApiError::Status(Box::new(Problem {
                     type_uri: "about:blank".into(),
                     detail: format!("the server answered {status} {status_text}")
                         .trim_end()
@@ -101,7 +108,7 @@ impl ApiError {
                     status,
                     code: String::new(),
                     field: None,
-                })
+                }))
             }
         }
     }
@@ -125,38 +132,79 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 /// The one request function: sends `body` (as JSON) to `path` with `token` as a Bearer
-/// credential when given, and reads a JSON answer; any non-2xx status becomes an
-/// [`ApiError::Status`] carrying the server's problem.
+/// credential when given, and reads a JSON answer (an empty one, as with 204, reads as
+/// `null`, which `()` accepts); any non-2xx status becomes an [`ApiError::Status`] carrying
+/// the server's problem. With `timeout_ms`, a request still unanswered by then is abandoned
+/// as a network error.
 pub async fn request<B, T>(
     method: Method,
     path: &str,
     token: Option<&str>,
     body: Option<&B>,
+    timeout_ms: Option<u32>,
 ) -> Result<T, ApiError>
 where
     B: Serialize + ?Sized,
     T: DeserializeOwned,
 {
+    let json = body.map(to_json).transpose()?;
+    let text = send(method, path, token, json, timeout_ms).await?;
+    from_json(&text)
+}
+
+/// `body` as JSON.
+pub fn to_json<B: Serialize + ?Sized>(body: &B) -> Result<String, ApiError> {
+    serde_json::to_string(body).map_err(|e| ApiError::Unexpected(e.to_string()))
+}
+
+/// A successful answer's body; empty (204) reads as `null`.
+pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    let text = if text.is_empty() { "null" } else { text };
+    serde_json::from_str(text).map_err(|e| ApiError::Unexpected(e.to_string()))
+}
+
+/// [`request`] without the types: the body as JSON text in, the answer's text out. Not
+/// generic, so the bundle holds it once.
+pub async fn send(
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    json: Option<String>,
+    timeout_ms: Option<u32>,
+) -> Result<String, ApiError> {
     use reqwasm::http::{Method as HttpMethod, Request};
 
     let url = url(path);
-    let mut builder = match method {
-        Method::Get => Request::new(&url).method(HttpMethod::GET),
-        Method::Post => Request::new(&url).method(HttpMethod::POST),
-    }
-    .header(
+    let method = match method {
+        Method::Get => HttpMethod::GET,
+        Method::Post => HttpMethod::POST,
+        Method::Put => HttpMethod::PUT,
+        Method::Delete => HttpMethod::DELETE,
+    };
+    let mut builder = Request::new(&url).method(method).header(
         "Accept",
         &format!("application/json, {PROBLEM_CONTENT_TYPE}"),
     );
     if let Some(token) = token {
         builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
-    if let Some(body) = body {
-        let json = serde_json::to_string(body).map_err(|e| ApiError::Unexpected(e.to_string()))?;
+    if let Some(json) = json {
         builder = builder
             .header("Content-Type", "application/json")
             .body(json);
     }
+    // Aborting needs the controller alive until the answer; the timer is cancelled on drop.
+    let controller = timeout_ms.and_then(|_| web_sys::AbortController::new().ok());
+    let _deadline = match (&controller, timeout_ms) {
+        (Some(controller), Some(ms)) => {
+            builder = builder.abort_signal(Some(&controller.signal()));
+            let controller = controller.clone();
+            Some(gloo_timers::callback::Timeout::new(ms, move || {
+                controller.abort()
+            }))
+        }
+        _ => None,
+    };
     let response = builder
         .send()
         .await
@@ -172,17 +220,54 @@ where
             &text,
         ));
     }
-    serde_json::from_str(&text).map_err(|e| ApiError::Unexpected(e.to_string()))
+    Ok(text)
 }
+
+/// How long the app waits for an answer that decides over the session (a refresh, a
+/// sign-out) before treating the server as unreachable: the refresh lock is held meanwhile.
+pub const SESSION_CALL_TIMEOUT_MS: u32 = 10_000;
 
 /// `POST /api/v1/users`: creates an account.
 pub async fn register(credentials: &Credentials) -> Result<UserView, ApiError> {
-    request(Method::Post, "/api/v1/users", None, Some(credentials)).await
+    request(Method::Post, "/api/v1/users", None, Some(credentials), None).await
 }
 
 /// `POST /api/v1/tokens`: signs in.
 pub async fn issue_token(credentials: &Credentials) -> Result<TokenResponse, ApiError> {
-    request(Method::Post, "/api/v1/tokens", None, Some(credentials)).await
+    request(
+        Method::Post,
+        "/api/v1/tokens",
+        None,
+        Some(credentials),
+        None,
+    )
+    .await
+}
+
+/// `POST /api/v1/tokens/refresh`: exchanges a refresh token for a new pair (it works once).
+pub async fn refresh(refresh_token: &str) -> Result<TokenResponse, ApiError> {
+    let body = RefreshRequest {
+        refresh_token: refresh_token.to_owned(),
+    };
+    let path = "/api/v1/tokens/refresh";
+    request(
+        Method::Post,
+        path,
+        None,
+        Some(&body),
+        Some(SESSION_CALL_TIMEOUT_MS),
+    )
+    .await
+}
+
+/// How long signing out waits for the server before forgetting the session anyway.
+const LOGOUT_TIMEOUT_MS: u32 = 5_000;
+
+/// `POST /api/v1/logout`: ends the session of `access_token` on the server.
+pub async fn logout(access_token: &str) -> Result<(), ApiError> {
+    let path = "/api/v1/logout";
+    let token = Some(access_token);
+    request::<(), ()>(Method::Post, path, token, None, Some(LOGOUT_TIMEOUT_MS)).await
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! The app's frame: providers, the header, and the routed page.
 
+use yew::platform::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::auth::{AuthProvider, use_auth};
+use crate::client::use_client;
 use crate::progress::{ProgressBar, ProgressProvider};
 use crate::routes::{Route, switch};
 use crate::toast::ToastProvider;
@@ -40,12 +42,24 @@ fn Header() -> Html {
         );
         html! { <Link<Route> to={route} classes={class}>{ text }</Link<Route>> }
     };
+    let client = use_client();
+    let signing_out = use_state(|| false);
     let signed_in = auth.session().is_some();
-    let sign_out = Callback::from(move |_: MouseEvent| {
-        // Straight to Sign in, not via the gate, which would remember this page.
-        navigator.replace(&Route::SignIn);
-        auth.logout();
-    });
+    let sign_out = {
+        let signing_out = signing_out.clone();
+        Callback::from(move |_: MouseEvent| {
+            if *signing_out {
+                return;
+            }
+            signing_out.set(true);
+            let (client, navigator, signing_out) =
+                (client.clone(), navigator.clone(), signing_out.clone());
+            spawn_local(async move {
+                client.sign_out(&navigator).await;
+                signing_out.set(false);
+            });
+        })
+    };
     html! {
         <header class="header">
             <nav class="nav" aria-label="Main">
@@ -57,7 +71,8 @@ fn Header() -> Html {
                     <div class="nav-links">
                         { nav_link(Route::Home, "Home") }
                         { nav_link(Route::Account, "Account") }
-                        <button type="button" class="button ghost" onclick={sign_out}>
+                        <button type="button" class="button ghost" onclick={sign_out}
+                            disabled={*signing_out} aria-busy={signing_out.to_string()}>
                             { "Sign out" }
                         </button>
                     </div>

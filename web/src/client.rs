@@ -1,15 +1,17 @@
-//! The API as pages use it: requests carry the session's token, show the loading bar, and
-//! a refused token ends the session (the router then sends the user to Sign in,
-//! remembering the page).
+//! The API as pages use it: requests carry the session's token (renewed first when it is
+//! about to expire), show the loading bar, and a refused token ends the session (the
+//! router then sends the user to Sign in, remembering the page).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tessera_api::{Credentials, UserView};
+use tessera_api::{Credentials, PasswordChange, SessionView, UserView};
 use yew::prelude::*;
+use yew_router::prelude::Navigator;
 
 use crate::api::{self, ApiError, Method};
 use crate::auth::{Auth, EndReason, Session, use_auth};
 use crate::progress::{Progress, use_progress};
+use crate::routes::Route;
 use crate::time;
 
 /// From [`use_client`].
@@ -26,10 +28,22 @@ impl Client {
         B: Serialize + ?Sized,
         T: DeserializeOwned,
     {
+        let json = body.map(api::to_json).transpose()?;
+        let text = self.send(method, path, json).await?;
+        api::from_json(&text)
+    }
+
+    /// [`Client::call`] without the types, so the bundle holds it once.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        json: Option<String>,
+    ) -> Result<String, ApiError> {
         let _busy = self.progress.start();
-        let session = self.auth.session();
+        let session = self.auth.fresh_session().await?;
         let token = session.as_ref().map(Session::access_token);
-        let result = api::request(method, path, token, body).await;
+        let result = api::send(method, path, token, json, None).await;
         if let (Err(error), Some(session)) = (&result, &session) {
             if error.status() == Some(401) {
                 // A computer that slept past the timer learns of expiry this way.
@@ -49,6 +63,13 @@ impl Client {
         self.call::<(), _>(Method::Get, "/api/v1/me", None).await
     }
 
+    /// Changes the signed-in user's password (`PUT /api/v1/me/password`); the server
+    /// ends the user's other sessions and keeps this one.
+    pub async fn change_password(&self, change: &PasswordChange) -> Result<(), ApiError> {
+        self.call(Method::Put, "/api/v1/me/password", Some(change))
+            .await
+    }
+
     /// Creates an account; does not sign in.
     pub async fn register(&self, credentials: &Credentials) -> Result<UserView, ApiError> {
         let _busy = self.progress.start();
@@ -59,11 +80,54 @@ impl Client {
     pub async fn sign_in(&self, credentials: &Credentials) -> Result<(), ApiError> {
         let _busy = self.progress.start();
         let answer = api::issue_token(credentials).await?;
-        let session = Session::from_token(&answer.access_token).ok_or_else(|| {
+        let session = Session::from_response(&answer, time::now_ms()).ok_or_else(|| {
             ApiError::Unexpected("the access token has no readable expiry".into())
         })?;
         self.auth.login(session);
         Ok(())
+    }
+
+    /// Signs out: ends the session on the server, then forgets it here and goes to Sign
+    /// in. It is forgotten here whatever the server answers: an unreachable server must
+    /// not keep anyone signed in on this device.
+    pub async fn sign_out(&self, navigator: &Navigator) {
+        self.end_on_server().await;
+        self.forget(navigator, "You have signed out.");
+    }
+
+    /// Signs out on every device: ends the user's other sessions, then this one. If an
+    /// other session cannot be ended, the user stays signed in here to try again.
+    pub async fn sign_out_everywhere(&self, navigator: &Navigator) -> Result<(), ApiError> {
+        let sessions: Vec<SessionView> = self
+            .call::<(), _>(Method::Get, "/api/v1/sessions", None)
+            .await?;
+        for other in sessions.iter().filter(|s| !s.current) {
+            let id = String::from(js_sys::encode_uri_component(&other.id));
+            let path = format!("/api/v1/sessions/{id}");
+            match self.call::<(), ()>(Method::Delete, &path, None).await {
+                // It ended by itself meanwhile.
+                Err(error) if error.status() == Some(404) => {}
+                other => other?,
+            }
+        }
+        self.end_on_server().await;
+        self.forget(navigator, "You have signed out on every device.");
+        Ok(())
+    }
+
+    /// `POST /api/v1/logout` for the current session, if there is one; failures ignored.
+    async fn end_on_server(&self) {
+        let _busy = self.progress.start();
+        // A token about to expire is renewed first, so the server can tell whose it is.
+        if let Ok(Some(session)) = self.auth.fresh_session().await {
+            let _ = api::logout(session.access_token()).await;
+        }
+    }
+
+    fn forget(&self, navigator: &Navigator, message: &'static str) {
+        // Straight to Sign in, not via the gate, which would remember this page.
+        navigator.replace(&Route::SignIn);
+        self.auth.logout(message);
     }
 }
 

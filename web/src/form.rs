@@ -73,31 +73,43 @@ pub fn Field(props: &FieldProps) -> Html {
 /// submit button.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServerErrors {
-    pub username: Option<String>,
-    pub password: Option<String>,
+    /// The field named by the server (`username`, `new_password`, …) and its message.
+    field: Option<(String, String)>,
     pub form: Option<String>,
 }
 
 impl ServerErrors {
     pub fn from_error(error: &ApiError) -> ServerErrors {
-        let message = Some(error.message());
+        let message = error.message();
         // The code says which field a conflict is about even if `field` were left out.
         let field = error
             .field()
             .or_else(|| (error.code() == Some(codes::USERNAME_TAKEN)).then_some("username"));
         match field {
-            Some("username") => ServerErrors {
-                username: message,
-                ..ServerErrors::default()
+            Some(field) => ServerErrors {
+                field: Some((field.to_owned(), message)),
+                form: None,
             },
-            Some("password") => ServerErrors {
-                password: message,
-                ..ServerErrors::default()
+            None => ServerErrors {
+                field: None,
+                form: Some(message),
             },
-            _ => ServerErrors {
-                form: message,
-                ..ServerErrors::default()
-            },
+        }
+    }
+
+    /// The server's message about `field`, if it sent one.
+    pub fn about(&self, field: &str) -> Option<String> {
+        self.field
+            .as_ref()
+            .filter(|(name, _)| name == field)
+            .map(|(_, message)| message.clone())
+    }
+
+    /// These errors without the one about `field`: the user has changed it since.
+    pub fn without(&self, field: &str) -> ServerErrors {
+        ServerErrors {
+            field: self.field.clone().filter(|(name, _)| name != field),
+            form: self.form.clone(),
         }
     }
 }
@@ -130,38 +142,49 @@ mod tests {
     use super::*;
 
     fn problem(status: u16, code: &str, field: Option<&str>, detail: &str) -> ApiError {
-        ApiError::Status(Problem {
+        ApiError::Status(Box::new(Problem {
             type_uri: format!("/problems/{code}"),
             title: String::new(),
             status,
             detail: detail.into(),
             code: code.into(),
             field: field.map(str::to_owned),
-        })
+        }))
     }
 
     #[test]
     fn field_problems_go_next_to_their_field() {
         let taken = problem(409, "username_taken", Some("username"), "taken");
-        assert_eq!(
-            ServerErrors::from_error(&taken),
-            ServerErrors {
-                username: Some("taken".into()),
-                ..ServerErrors::default()
-            }
-        );
+        let errors = ServerErrors::from_error(&taken);
+        assert_eq!(errors.about("username").as_deref(), Some("taken"));
+        assert_eq!(errors.about("password"), None);
+        assert_eq!(errors.form, None);
         let taken_without_field = problem(409, "username_taken", None, "taken");
         assert_eq!(
             ServerErrors::from_error(&taken_without_field)
-                .username
+                .about("username")
                 .as_deref(),
             Some("taken")
         );
         let weak = problem(400, "invalid_field", Some("password"), "too common");
         assert_eq!(
-            ServerErrors::from_error(&weak).password.as_deref(),
+            ServerErrors::from_error(&weak).about("password").as_deref(),
             Some("too common")
         );
+        let wrong = problem(
+            400,
+            "invalid_field",
+            Some("current_password"),
+            "the password is wrong",
+        );
+        let errors = ServerErrors::from_error(&wrong);
+        assert_eq!(
+            errors.about("current_password").as_deref(),
+            Some("the password is wrong")
+        );
+        assert_eq!(errors.about("new_password"), None);
+        assert_eq!(errors.without("new_password"), errors);
+        assert_eq!(errors.without("current_password"), ServerErrors::default());
     }
 
     #[test]
@@ -174,7 +197,7 @@ mod tests {
         );
         let errors = ServerErrors::from_error(&wrong);
         assert_eq!(errors.form.as_deref(), Some("invalid username or password"));
-        assert_eq!(errors.username, None);
+        assert_eq!(errors.about("username"), None);
         assert!(!is_outage(&wrong));
     }
 

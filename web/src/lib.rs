@@ -10,6 +10,7 @@ mod app;
 mod auth;
 mod client;
 mod form;
+mod lock;
 mod pages;
 mod progress;
 mod routes;

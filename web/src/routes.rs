@@ -14,6 +14,8 @@ pub enum Route {
     Home,
     #[at("/account")]
     Account,
+    #[at("/account/password")]
+    ChangePassword,
     #[at("/login")]
     SignIn,
     #[at("/register")]
@@ -33,7 +35,7 @@ enum Access {
 impl Route {
     fn access(&self) -> Access {
         match self {
-            Route::Home | Route::Account => Access::SignedIn,
+            Route::Home | Route::Account | Route::ChangePassword => Access::SignedIn,
             Route::SignIn | Route::Register => Access::SignedOut,
             Route::NotFound => Access::Anyone,
         }
@@ -114,6 +116,7 @@ fn Gate(props: &GateProps) -> Html {
     match props.route {
         Route::Home => html! { <pages::Home /> },
         Route::Account => html! { <pages::Account /> },
+        Route::ChangePassword => html! { <pages::ChangePassword /> },
         Route::SignIn => html! { <pages::SignIn /> },
         Route::Register => html! { <pages::Register /> },
         Route::NotFound => html! { <pages::NotFound /> },
@@ -142,6 +145,10 @@ mod tests {
             Some(Redirect::SignIn(query(Some("/account"))))
         );
         assert_eq!(
+            redirect(&Route::ChangePassword, false, &query(None)),
+            Some(Redirect::SignIn(query(Some("/account/password"))))
+        );
+        assert_eq!(
             redirect(&Route::Home, false, &query(None)),
             Some(Redirect::SignIn(query(None)))
         );
@@ -162,12 +169,17 @@ mod tests {
         );
         assert_eq!(redirect(&Route::Home, true, &query(None)), None);
         assert_eq!(redirect(&Route::Account, true, &query(None)), None);
+        assert_eq!(redirect(&Route::ChangePassword, true, &query(None)), None);
         assert_eq!(redirect(&Route::NotFound, true, &query(None)), None);
     }
 
     #[test]
     fn next_only_leads_to_signed_in_pages_of_the_app() {
         assert_eq!(after_sign_in(Some("/account")), Route::Account);
+        assert_eq!(
+            after_sign_in(Some("/account/password")),
+            Route::ChangePassword
+        );
         assert_eq!(after_sign_in(Some("/")), Route::Home);
         for hostile in [
             None,

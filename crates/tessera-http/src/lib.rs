@@ -5,6 +5,7 @@
 //! It talks to storage only through the domain's traits; the binary wires a store in.
 
 mod auth;
+mod authorization;
 mod error;
 mod limits;
 mod logging;

@@ -1,21 +1,55 @@
-//! Account: what the server knows about the signed-in user.
+//! Account: what the server knows about the signed-in user, and the ways to keep the
+//! account safe: a new password, and signing out on every device.
 
+use yew::platform::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::home::{load_failed, use_me};
+use super::home::{load_failed, session_ends, use_me};
 use crate::auth::use_auth;
+use crate::client::use_client;
 use crate::routes::Route;
 use crate::time;
+use crate::toast::use_toasts;
+use crate::validation::sentence;
 
 #[component]
 pub fn Account() -> Html {
-    let auth = use_auth();
     let (me, retry) = use_me();
-    let ends = auth
-        .session()
-        .map(|s| time::time_of_day(s.expires_at()))
-        .unwrap_or_default();
+    let ends = session_ends(&use_auth());
+    let client = use_client();
+    let toasts = use_toasts();
+    let navigator = use_navigator().expect("pages are inside the router");
+    let busy = use_state(|| false);
+
+    let sign_out_everywhere = {
+        let busy = busy.clone();
+        Callback::from(move |_: MouseEvent| {
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            let (client, toasts, navigator, busy) = (
+                client.clone(),
+                toasts.clone(),
+                navigator.clone(),
+                busy.clone(),
+            );
+            spawn_local(async move {
+                if let Err(error) = client.sign_out_everywhere(&navigator).await {
+                    // A 401 has already ended the session and the page is going away.
+                    if error.status() != Some(401) {
+                        toasts.error(format!(
+                            "Could not sign out everywhere. {}",
+                            sentence(&error.message())
+                        ));
+                    }
+                    busy.set(false);
+                }
+            });
+        })
+    };
+
     let body = match &me {
         None => html! { <p class="lead loading">{ "Loading your account…" }</p> },
         Some(Ok(user)) => html! {
@@ -26,8 +60,10 @@ pub fn Account() -> Html {
                 <dd>{ user.id }</dd>
                 <dt>{ "Member since" }</dt>
                 <dd>{ time::day(&user.created_at) }</dd>
-                <dt>{ "Session ends" }</dt>
-                <dd>{ ends }</dd>
+                if let Some(ends) = ends {
+                    <dt>{ "Session ends" }</dt>
+                    <dd>{ ends }</dd>
+                }
             </dl>
         },
         Some(Err(error)) => load_failed(error, &retry),
@@ -36,6 +72,20 @@ pub fn Account() -> Html {
         <section class="card page-account" aria-busy={me.is_none().to_string()}>
             <h1>{ "Your account" }</h1>
             { body }
+            <h2>{ "Security" }</h2>
+            <p class="actions">
+                <Link<Route> to={Route::ChangePassword} classes="button secondary">
+                    { "Change password" }
+                </Link<Route>>
+                <button type="button" class="button secondary" onclick={sign_out_everywhere}
+                    disabled={*busy} aria-busy={busy.to_string()}>
+                    { "Sign out everywhere" }
+                </button>
+            </p>
+            <p class="hint">
+                { "Signing out everywhere ends every session of your account, on this \
+                   device and all others." }
+            </p>
             <p class="switch">
                 <Link<Route> to={Route::Home}>{ "Back to home" }</Link<Route>>
             </p>

@@ -6,7 +6,7 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::ApiError;
-use crate::auth::use_auth;
+use crate::auth::{Auth, use_auth};
 use crate::client::use_client;
 use crate::routes::Route;
 use crate::time;
@@ -14,10 +14,11 @@ use crate::toast::use_toasts;
 use crate::validation::sentence;
 
 /// The signed-in user as the server knows them, loaded on mount, on Retry, and when the
-/// session changes (another tab may sign in as someone else).
+/// session's user changes (another tab may sign in as someone else); not when the tokens
+/// are merely renewed.
 #[hook]
 pub fn use_me() -> (Option<Result<UserView, ApiError>>, Callback<()>) {
-    let token = use_auth().session().map(|s| s.access_token().to_owned());
+    let user = use_auth().session().map(|s| s.user().to_owned());
     let client = use_client();
     let toasts = use_toasts();
     let me = use_state(|| None);
@@ -40,8 +41,8 @@ pub fn use_me() -> (Option<Result<UserView, ApiError>>, Callback<()>) {
     };
     {
         let load = load.clone();
-        use_effect_with(token, move |token| {
-            if token.is_some() {
+        use_effect_with(user, move |user| {
+            if user.is_some() {
                 load.emit(());
             }
         });
@@ -60,14 +61,17 @@ pub fn load_failed(error: &ApiError, retry: &Callback<()>) -> Html {
     }
 }
 
+/// When the session ends, if it does not renew itself: the time of day.
+pub fn session_ends(auth: &Auth) -> Option<String> {
+    auth.session()
+        .filter(|s| !s.renews())
+        .map(|s| time::time_of_day(s.expires_at()))
+}
+
 #[component]
 pub fn Home() -> Html {
-    let auth = use_auth();
     let (me, retry) = use_me();
-    let ends = auth
-        .session()
-        .map(|s| time::time_of_day(s.expires_at()))
-        .unwrap_or_default();
+    let ends = session_ends(&use_auth());
     let body = match &me {
         None => html! {
             <>
@@ -78,7 +82,10 @@ pub fn Home() -> Html {
         Some(Ok(user)) => html! {
             <>
                 <h1 class="greeting">{ "Hello, " }{ user.username.clone() }</h1>
-                <p class="lead">{ format!("You are signed in. This session ends at {ends}.") }</p>
+                <p class="lead">
+                    { "You are signed in." }
+                    if let Some(ends) = ends { { format!(" This session ends at {ends}.") } }
+                </p>
                 <p>
                     <Link<Route> to={Route::Account} classes="button secondary">
                         { "Account details" }

@@ -3,11 +3,13 @@
 mod account;
 mod home;
 mod not_found;
+mod password;
 mod register;
 mod sign_in;
 
 pub use account::Account;
 pub use home::Home;
 pub use not_found::NotFound;
+pub use password::ChangePassword;
 pub use register::Register;
 pub use sign_in::{Prefill, SignIn};

@@ -36,11 +36,11 @@ pub fn Register() -> Html {
     let username_error = (*username_touched)
         .then(|| validation::new_username(&username).map(str::to_owned))
         .flatten()
-        .or_else(|| server.username.clone());
+        .or_else(|| server.about("username"));
     let password_error = (*password_touched)
         .then(|| validation::new_password(&password).map(str::to_owned))
         .flatten()
-        .or_else(|| server.password.clone());
+        .or_else(|| server.about("password"));
 
     let onsubmit = {
         let (username, password) = (username.clone(), password.clone());
@@ -89,9 +89,9 @@ pub fn Register() -> Html {
                             toasts.error("Could not create the account.");
                         }
                         let errors = ServerErrors::from_error(&error);
-                        if errors.username.is_some() {
+                        if errors.about("username").is_some() {
                             focus(&username_ref);
-                        } else if errors.password.is_some() {
+                        } else if errors.about("password").is_some() {
                             focus(&password_ref);
                         }
                         server.set(errors);
@@ -106,20 +106,14 @@ pub fn Register() -> Html {
         let (username, server) = (username.clone(), server.clone());
         Callback::from(move |value: String| {
             username.set(value);
-            server.set(ServerErrors {
-                username: None,
-                ..(*server).clone()
-            });
+            server.set(server.without("username"));
         })
     };
     let on_password = {
         let (password, server) = (password.clone(), server.clone());
         Callback::from(move |value: String| {
             password.set(value);
-            server.set(ServerErrors {
-                password: None,
-                ..(*server).clone()
-            });
+            server.set(server.without("password"));
         })
     };
     // Leaving a field checks it, unless it is still empty: a message appearing under an

@@ -50,11 +50,11 @@ pub fn SignIn() -> Html {
     let username_error = (*username_touched)
         .then(|| validation::sign_in_username(&username).map(str::to_owned))
         .flatten()
-        .or_else(|| server.username.clone());
+        .or_else(|| server.about("username"));
     let password_error = (*password_touched)
         .then(|| validation::sign_in_password(&password).map(str::to_owned))
         .flatten()
-        .or_else(|| server.password.clone());
+        .or_else(|| server.about("password"));
 
     let onsubmit = {
         let (username, password) = (username.clone(), password.clone());

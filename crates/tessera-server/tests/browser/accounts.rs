@@ -134,7 +134,10 @@ async fn the_register_form_checks_as_the_server_does_and_shows_its_messages() {
     app.fill("Username", "taken").await;
     app.fill("Password", PASSWORD).await;
     app.click_button("Create account").await;
-    let taken = app.wait_for("//p[@id='username-message']").await;
+    // The same id carries the hint until the answer arrives: wait for the error itself.
+    let taken = app
+        .wait_for("//p[@id='username-message' and contains(@class,'field-error')]")
+        .await;
     let shown = taken.text().await.expect("text");
     assert!(shown.to_lowercase().contains("taken"), "{shown}");
     app.wait_for_location("/register").await;

@@ -35,19 +35,28 @@ fn workspace_root() -> PathBuf {
 }
 
 /// Polls `probe` until it yields a value, failing the test with `what` after [`PATIENCE`].
-pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + PATIENCE;
+    eventually_within(PATIENCE, what, probe).await
+}
+
+/// [`eventually`] with a patience of `limit`, for conditions that take a known while.
+pub async fn eventually_within<T, F, Fut>(limit: Duration, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
     loop {
         if let Some(value) = probe().await {
             return value;
         }
         assert!(
             Instant::now() < deadline,
-            "timed out after {PATIENCE:?} waiting for {what}"
+            "timed out after {limit:?} waiting for {what}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -466,16 +475,37 @@ impl App {
         dump.as_str().unwrap_or_default().to_owned()
     }
 
-    /// The access token the app keeps, if any.
-    pub async fn stored_token(&self) -> Option<String> {
+    /// The session the app keeps in localStorage, as stored, if any.
+    pub async fn stored_session(&self) -> Option<Value> {
         let stored = self
             .script(
                 "return window.localStorage.getItem(arguments[0]);",
                 vec![json!(SESSION_KEY)],
             )
             .await;
-        let session: Value = serde_json::from_str(stored.as_str()?).ok()?;
+        serde_json::from_str(stored.as_str()?).ok()
+    }
+
+    /// The access token the app keeps, if any.
+    pub async fn stored_token(&self) -> Option<String> {
+        let session = self.stored_session().await?;
         session["access_token"].as_str().map(str::to_owned)
+    }
+
+    /// The refresh token the app keeps, if any.
+    pub async fn stored_refresh_token(&self) -> Option<String> {
+        let session = self.stored_session().await?;
+        session["refresh_token"].as_str().map(str::to_owned)
+    }
+
+    /// Replaces the stored session with `session` (a JSON object), as an earlier visit or
+    /// another version of the app could have left it.
+    pub async fn store_session(&self, session: Value) {
+        self.script(
+            "window.localStorage.setItem(arguments[0], JSON.stringify(arguments[1]));",
+            vec![json!(SESSION_KEY), session],
+        )
+        .await;
     }
 
     /// Waits until the app has stored a token, and returns it.
@@ -525,6 +555,41 @@ impl App {
             .collect()
     }
 
+    /// Runs a Chrome DevTools Protocol command in the current tab, through chromedriver.
+    async fn devtools(&self, command: &str, params: Value) -> Value {
+        let session = self
+            .browser
+            .session_id()
+            .await
+            .expect("session id")
+            .expect("a session");
+        let url = format!(
+            "http://127.0.0.1:{}/session/{session}/goog/cdp/execute",
+            self.driver.port
+        );
+        let response = self
+            .http
+            .post(url)
+            .json(&json!({ "cmd": command, "params": params }))
+            .send()
+            .await
+            .expect("chromedriver answers");
+        assert!(response.status().is_success(), "{command}: {response:?}");
+        response.json().await.expect("a JSON answer")
+    }
+
+    /// Removes the Web Locks API (`navigator.locks`) from pages loaded in the current tab
+    /// from now on, as in browsers without it or pages outside a secure context.
+    pub async fn hide_web_locks(&self) {
+        let source = "Object.defineProperty(Navigator.prototype, 'locks', \
+                      { get: () => undefined, configurable: true });";
+        self.devtools(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": source }),
+        )
+        .await;
+    }
+
     /// Saves a PNG of the page to `target/e2e/NAME.png`, for people to look at.
     pub async fn screenshot(&self, name: &str) {
         let png = self.browser.screenshot().await.expect("screenshot");
@@ -558,12 +623,80 @@ impl App {
         (status, response.json().await.expect("a JSON body"))
     }
 
+    /// A request to the API straight from the test, as another program (or another
+    /// device) would make it: `(status, body)`, the body `null` when empty.
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the API answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).expect("a JSON body")
+        };
+        (status, body)
+    }
+
+    /// A sign-in straight through the API: another session of the same user, as from
+    /// another device. Returns the token response.
+    pub async fn session_via_api(&self, username: &str, password: &str) -> Value {
+        let (status, body) = self.token_via_api(username, password).await;
+        assert_eq!(status, 200, "signing in {username} through the API: {body}");
+        body
+    }
+
+    /// The status `GET /api/v1/me` answers for `access_token`: 200 while its session is
+    /// alive, 401 once it has ended.
+    pub async fn me_status(&self, access_token: &str) -> u16 {
+        self.api(reqwest::Method::GET, "/api/v1/me", Some(access_token), None)
+            .await
+            .0
+    }
+
+    /// The server's answer to presenting `refresh_token`, as `(status, body)`. Careful:
+    /// a refresh token works once, and a second use ends its session.
+    pub async fn refresh_via_api(&self, refresh_token: &str) -> (u16, Value) {
+        let body = json!({ "refresh_token": refresh_token });
+        self.api(
+            reqwest::Method::POST,
+            "/api/v1/tokens/refresh",
+            None,
+            Some(body),
+        )
+        .await
+    }
+
     /// Signs in through the form on the current page and waits for the greeting.
     pub async fn sign_in_with_form(&self, username: &str, password: &str) {
         self.wait_for_heading("Sign in").await;
         self.fill("Username", username).await;
         self.fill("Password", password).await;
         self.click_button("Sign in").await;
+    }
+
+    /// Starts everything, creates `username` and signs in through the form: the user is on
+    /// Home with a stored session.
+    pub async fn start_signed_in(options: Options, username: &str) -> Option<App> {
+        let app = App::start(options).await?;
+        app.register_via_api(username, PASSWORD).await;
+        app.goto("/login").await;
+        app.sign_in_with_form(username, PASSWORD).await;
+        app.wait_for_greeting(username).await;
+        app.wait_for_stored_token().await;
+        Some(app)
     }
 
     /// Waits for Home's greeting of `username`.

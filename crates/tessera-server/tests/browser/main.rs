@@ -9,4 +9,7 @@ mod harness;
 
 mod accounts;
 mod navigation;
+mod password;
+mod refresh;
 mod session;
+mod sign_out;

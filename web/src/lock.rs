@@ -1,0 +1,143 @@
+//! One holder at a time across all of this origin's tabs, for work that must not run twice
+//! at once: using a refresh token, which the server accepts once and whose second use ends
+//! the session.
+//!
+//! The browser's Web Locks API (`navigator.locks`) does exactly this, and frees a lock
+//! whose tab closes or crashes. Where it is missing (an old browser, or a page served over
+//! plain HTTP from another host than localhost: Web Locks need a secure context), a claim
+//! in localStorage stands in: written, then read back after a pause in which a rival claim
+//! from another tab would have arrived, and expiring by itself if its tab goes away.
+//! localStorage offers no atomic compare-and-set across tabs, so this is a good
+//! approximation rather than a guarantee.
+
+use std::future::Future;
+
+use gloo_storage::{LocalStorage, Storage};
+use gloo_timers::future::TimeoutFuture;
+use js_sys::{Function, Promise, Reflect};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+
+use crate::time;
+
+/// How long a localStorage claim stands: longer than the longest call made under it
+/// ([`crate::api::SESSION_CALL_TIMEOUT_MS`]), so a live holder never loses it.
+const CLAIM_MS: i64 = 15_000;
+/// How long a claim must stay ours before it counts: time for a rival write to arrive.
+const SETTLE_MS: u32 = 150;
+/// How often a waiting tab looks whether the claim is free.
+const POLL_MS: u32 = 100;
+
+/// Runs `work` while holding the lock `name`, waiting for it first if another task or tab
+/// holds it.
+pub async fn exclusive<T>(name: &str, work: impl Future<Output = T>) -> T {
+    if let Some(granted) = web_lock(name) {
+        if let Ok(release) = granted.await {
+            let result = work.await;
+            let _ = release.call0(&JsValue::UNDEFINED);
+            return result;
+        }
+    }
+    let claim = claim(name).await;
+    let result = work.await;
+    claim.release();
+    result
+}
+
+/// Asks the Web Locks API for `name`. The answer resolves, once the lock is granted, to
+/// the function that releases it; or fails if the browser refuses. `None` without the API.
+fn web_lock(name: &str) -> Option<impl Future<Output = Result<Function, JsValue>> + use<>> {
+    let navigator = web_sys::window()?.navigator();
+    let locks = Reflect::get(&navigator, &"locks".into())
+        .ok()
+        .filter(JsValue::is_object)?;
+    let request: Function = Reflect::get(&locks, &"request".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let (mut grant, mut refuse) = (None, None);
+    let granted = Promise::new(&mut |resolve, reject| {
+        grant = Some(resolve);
+        refuse = Some(reject);
+    });
+    let (grant, refuse) = (grant?, refuse?);
+    // Called with the lock; the lock is held until the promise it returns settles.
+    let on_grant = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+        let mut release = None;
+        let held = Promise::new(&mut |resolve, _reject| release = Some(resolve));
+        if let Some(release) = release {
+            let _ = grant.call1(&JsValue::UNDEFINED, &release);
+        }
+        held.into()
+    });
+    let requested: Promise = request
+        .call2(&locks, &JsValue::from_str(name), &on_grant)
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    // A refusal (such as a SecurityError) arrives as the rejection of the request itself.
+    spawn_local(async move {
+        if let Err(error) = JsFuture::from(requested).await {
+            let _ = refuse.call1(&JsValue::UNDEFINED, &error);
+        }
+    });
+    Some(async move { JsFuture::from(granted).await?.dyn_into::<Function>() })
+}
+
+/// A claim on a lock, as kept in localStorage under the lock's name.
+#[derive(Serialize, Deserialize)]
+struct Claim {
+    by: String,
+    /// Unix milliseconds. Whole numbers keep float formatting out of the bundle.
+    until: i64,
+}
+
+/// A claim this task holds.
+struct Held {
+    key: String,
+    by: String,
+}
+
+impl Held {
+    fn release(self) {
+        if holder(&self.key).is_some_and(|claim| claim.by == self.by) {
+            LocalStorage::delete(&self.key);
+        }
+    }
+}
+
+fn holder(key: &str) -> Option<Claim> {
+    LocalStorage::get::<Claim>(key).ok()
+}
+
+/// Waits until `key` is unclaimed (or its claim has run out), claims it, and keeps it if no
+/// other claim replaced ours meanwhile.
+async fn claim(key: &str) -> Held {
+    // Per claim, not per tab: two tasks of one tab must exclude each other too.
+    let by = ((js_sys::Math::random() * f64::from(u32::MAX)) as u32).to_string();
+    loop {
+        let now = time::now_ms() as i64;
+        if holder(key).is_none_or(|claim| claim.until <= now) {
+            let mine = Claim {
+                by: by.clone(),
+                until: now + CLAIM_MS,
+            };
+            // Without storage there is nothing to coordinate through, and no other tab
+            // can have read this session either.
+            if LocalStorage::set(key, mine).is_err() {
+                break;
+            }
+            TimeoutFuture::new(SETTLE_MS).await;
+            if holder(key).is_some_and(|claim| claim.by == by) {
+                break;
+            }
+        }
+        TimeoutFuture::new(POLL_MS).await;
+    }
+    Held {
+        key: key.to_owned(),
+        by,
+    }
+}
