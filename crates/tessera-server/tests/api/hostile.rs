@@ -141,7 +141,13 @@ async fn hostile_tokens_are_401(backend: Backend) {
 }
 
 /// Why, path, headers, body (POST when present), expected status.
-type Case = (&'static str, &'static str, Vec<(&'static str, String)>, Option<Vec<u8>>, u16);
+type Case = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, String)>,
+    Option<Vec<u8>>,
+    u16,
+);
 
 async fn hostile_requests_get_exact_statuses(backend: Backend) {
     let Some(app) = spawn(backend).await else {
