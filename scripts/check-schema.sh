@@ -12,6 +12,8 @@ cli() { diesel "$@" --config-file "$dir/diesel.toml"; }
 url="$dir/schema.db"
 cli migration run --database-url "$url" --migration-dir migrations/sqlite >/dev/null
 diesel print-schema --database-url "$url" >"$dir/schema.rs"
+# The committed file is rustfmt-formatted like every other source file.
+rustfmt --edition 2024 "$dir/schema.rs"
 if ! diff -u crates/tessera-store/src/schema.rs "$dir/schema.rs"; then
   echo "schema.rs is out of date: regenerate with diesel print-schema (see docs/operations.md)" >&2
   exit 1
