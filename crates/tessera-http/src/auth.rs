@@ -71,16 +71,23 @@ impl AuthUser {
             .sub
             .parse()
             .map_err(|_| ApiError::invalid_token(challenge, "the token names no user"))?;
-        let accounts = state.accounts.clone();
-        let user = web::block(move || accounts.find(UserId(id)))
-            .await
-            .map_err(|e| ApiError::internal(&e.to_string()))?
-            .map_err(|e| match e {
-                tessera_domain::Error::UserNotFound => {
-                    ApiError::invalid_token(challenge, "the token's user no longer exists")
-                }
-                other => ApiError::from(other),
-            })?;
+        let user = match state.users.get(UserId(id)) {
+            Some(user) => user,
+            None => {
+                let accounts = state.accounts.clone();
+                let user = web::block(move || accounts.find(UserId(id)))
+                    .await
+                    .map_err(|e| ApiError::internal(&e.to_string()))?
+                    .map_err(|e| match e {
+                        tessera_domain::Error::UserNotFound => {
+                            ApiError::invalid_token(challenge, "the token's user no longer exists")
+                        }
+                        other => ApiError::from(other),
+                    })?;
+                state.users.put(&user);
+                user
+            }
+        };
         Ok(AuthUser { user, claims })
     }
 }

@@ -14,6 +14,7 @@ mod openapi;
 mod routes;
 mod spa;
 mod state;
+mod user_cache;
 
 use std::net::TcpListener;
 
@@ -31,6 +32,7 @@ pub use metrics::{Metrics, PoolUsage, SignIn, TokenEvent};
 pub use openapi::document as openapi_document;
 pub use spa::CONTENT_SECURITY_POLICY;
 pub use state::{AppState, HashingPool, TokenIssuer};
+pub use user_cache::UserCache;
 
 /// Which other origins may call the API from a browser.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -25,6 +25,8 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Rate limits on sign-in and registration.
     pub limits: crate::limits::Limits,
+    /// Users recently seen by the token check.
+    pub users: crate::user_cache::UserCache,
 }
 
 /// Issues access tokens for users and verifies them; optionally also verifies the Flask

@@ -9,7 +9,9 @@ use anyhow::Context;
 use tessera_domain::{
     Accounts, PasswordHasher, RevokedSessions, SessionPolicy, Sessions, Throttle,
 };
-use tessera_http::{AppState, HashingPool, HttpSettings, Limits, Metrics, PoolUsage, TokenIssuer};
+use tessera_http::{
+    AppState, HashingPool, HttpSettings, Limits, Metrics, PoolUsage, TokenIssuer, UserCache,
+};
 use tessera_store::{Database, PoolOptions};
 
 use crate::config::Config;
@@ -118,6 +120,9 @@ impl Application {
             .observed_by(&metrics),
             sessions,
             limits,
+            users: UserCache::new(std::time::Duration::from_secs(
+                config.revocation_sync_interval,
+            )),
         };
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;

@@ -57,8 +57,14 @@ pub(crate) fn set_password_hash(
     Ok(changed > 0)
 }
 
+/// Deletes a user and, in the same transaction, ends their sessions: however a user is
+/// deleted (API or CLI), every process learns of it through the revoked sessions.
 pub(crate) fn delete(conn: &mut DbConnection, id: i32) -> QueryResult<bool> {
-    Ok(diesel::delete(users::table.find(id)).execute(conn)? > 0)
+    conn.transaction(|conn| {
+        let now = chrono::Utc::now().naive_utc();
+        crate::sessions::revoke_for_user(conn, id, None, now)?;
+        Ok(diesel::delete(users::table.find(id)).execute(conn)? > 0)
+    })
 }
 
 /// Compare-and-swap of the password hash: changes nothing unless the stored hash is still

@@ -380,6 +380,7 @@ pub(crate) async fn delete_account(
         Ok(ended)
     })
     .await?;
+    state.users.forget(user_id);
     for _ in 0..ended {
         metrics.token(TokenEvent::Revoked);
     }

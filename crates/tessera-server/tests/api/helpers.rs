@@ -2,6 +2,7 @@
 //! MariaDB database), its own port (bound as 0), cheap bcrypt.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use tessera_server::Application;
@@ -178,4 +179,17 @@ pub fn python() -> Option<PathBuf> {
     );
     eprintln!("SKIPPING: no target/py; run `scripts/install-deps.sh test`");
     None
+}
+
+/// Polls `condition` until it holds or `within` passes; the revocation bound is a promise
+/// about time, so the test waits for it rather than for a fixed pause.
+pub async fn eventually(within: Duration, mut condition: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if condition().await {
+            return true;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    condition().await
 }

@@ -199,6 +199,7 @@ async fn an_unreachable_database_is_a_503_not_a_hang() {
         hashing: tessera_http::HashingPool::new(2),
         sessions,
         limits,
+        users: tessera_http::UserCache::default(),
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -1,13 +1,13 @@
 //! Sessions that end: refresh rotation and reuse detection, logout, password change,
 //! account deletion, listing and ending sessions — on one process and across two.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use tessera_store::Backend;
 use tessera_store::testing::TestDatabase;
 
-use crate::helpers::{PASSWORD, TestApp, problem, spawn};
+use crate::helpers::{PASSWORD, TestApp, eventually, problem, spawn};
 use crate::process::Tessera;
 
 const NEW_PASSWORD: &str = "a completely new passphrase";
@@ -341,19 +341,6 @@ backend_tests!(
     account_deletion_ends_every_session,
     sessions_are_listed_and_ended_one_by_one,
 );
-
-/// Polls `condition` until it holds or `within` passes; the revocation bound is a promise
-/// about time, so the test waits for it rather than for a fixed pause.
-async fn eventually(within: Duration, mut condition: impl AsyncFnMut() -> bool) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if condition().await {
-            return true;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
-    condition().await
-}
 
 /// Ending a session on one process ends it on another sharing the database within the
 /// sync interval (1 s here; documented bound: the interval plus one query).
