@@ -45,7 +45,7 @@ lint: deps-build
 	@scripts/check-schema.sh
 
 unit: deps-build web
-	$(CARGO) test --workspace --all-features --locked
+	$(CARGO) test --workspace --all-features --locked --no-fail-fast
 
 ## The tutorial's curl session against a freshly started server on a fresh database.
 tutorial-check: build
