@@ -85,6 +85,22 @@ async fn wait_for_renewals(app: &App, renewals: usize, ttls: u32, since: Instant
     seen
 }
 
+/// Whether the stored access token is accepted by the server. With a 3 s lifetime a token
+/// read here may expire before the check arrives on a busy machine; an ended session
+/// never yields an accepted token, so this asks again, with fresh tokens, until one is.
+async fn stored_token_is_accepted(app: &App) -> bool {
+    let deadline = Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let current = app.stored_token().await.expect("a token");
+        if app.me_status(&current).await == 200 {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_session_is_renewed_silently_while_the_user_stays_on_home() {
     let started = Instant::now();
@@ -106,10 +122,8 @@ async fn the_session_is_renewed_silently_while_the_user_stays_on_home() {
         401,
         "the first token expired"
     );
-    let current = app.stored_token().await.expect("a token");
-    assert_eq!(
-        app.me_status(&current).await,
-        200,
+    assert!(
+        stored_token_is_accepted(&app).await,
         "the current token works"
     );
     assert_eq!(app.console_errors().await, Vec::<String>::new());
@@ -160,8 +174,8 @@ async fn two_tabs_keep_one_session(username: &str, without_web_locks: bool) {
     app.browser.switch_to_window(first).await.expect("switch");
     stayed_on_home(&app, username, "the first tab").await;
     let current = app.stored_token().await.expect("a token");
-    assert_ne!(current, tokens[0]);
-    assert_eq!(app.me_status(&current).await, 200, "the session is alive");
+    assert_ne!(current, tokens[0], "renewed");
+    assert!(stored_token_is_accepted(&app).await, "the session is alive");
     app.close().await;
 }
 
