@@ -76,10 +76,19 @@ impl Backend {
 pub(crate) fn establish(url: &str) -> Result<DbConnection, Error> {
     let backend = Backend::from_url(url)?;
     let mut connection = establish_raw(backend, url)?;
-    connection
-        .batch_execute(backend.session_setup())
-        .map_err(|e| Error::Connect(e.to_string()))?;
-    Ok(connection)
+    // Switching a new SQLite file to WAL needs a moment when no other connection holds a
+    // lock, and SQLite does not wait for that by itself: try again for up to 10 s.
+    let mut attempts = 0;
+    loop {
+        match connection.batch_execute(backend.session_setup()) {
+            Ok(()) => return Ok(connection),
+            Err(e) if attempts < 100 && e.to_string().contains("database is locked") => {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => return Err(Error::Connect(e.to_string())),
+        }
+    }
 }
 
 fn establish_raw(backend: Backend, url: &str) -> Result<DbConnection, Error> {
