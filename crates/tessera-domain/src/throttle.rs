@@ -136,6 +136,30 @@ impl Throttle {
         Ok(Verdict::Locked(limit.base_delay))
     }
 
+    /// Gives back one reserved attempt that turned out not to be a failure (a successful
+    /// sign-in, counted on the client address): the count goes down by one, any lock stays.
+    pub fn release(&self, key: &str) -> Result<(), StoreError> {
+        for _ in 0..MAX_RETRIES {
+            let Some(state) = self.repository.throttle_state(key)? else {
+                return Ok(());
+            };
+            if state.attempts <= 0 {
+                return Ok(());
+            }
+            let next = ThrottleState {
+                attempts: state.attempts - 1,
+                ..state
+            };
+            if self
+                .repository
+                .replace_throttle_state(key, state.attempts, &next)?
+            {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
     /// A successful sign-in: the account's count starts afresh.
     pub fn clear(&self, key: &str) -> Result<(), StoreError> {
         self.repository.delete_throttle_state(key)

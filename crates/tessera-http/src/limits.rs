@@ -87,6 +87,7 @@ async fn reserve(state: &AppState, key: String, limit: Limit) -> Result<Verdict,
 #[derive(Debug)]
 pub(crate) struct SignInAttempt {
     account_key: String,
+    address_key: String,
 }
 
 impl SignInAttempt {
@@ -102,23 +103,30 @@ impl SignInAttempt {
         let address_key = format!("addr:{}", limits.client_address(request));
         for (key, limit) in [
             (account_key.clone(), limits.sign_in_per_account),
-            (address_key, limits.sign_in_per_address),
+            (address_key.clone(), limits.sign_in_per_address),
         ] {
             if let Verdict::Locked(retry_after) = reserve(state, key, limit).await? {
                 metrics.sign_in(SignIn::Throttled);
                 return Err(ApiError::too_many_attempts(retry_after));
             }
         }
-        Ok(SignInAttempt { account_key })
+        Ok(SignInAttempt {
+            account_key,
+            address_key,
+        })
     }
 
-    /// The password was right: the account's count starts afresh.
+    /// The password was right: the account's count starts afresh, and the address gets its
+    /// reservation back (only failures count against an address).
     pub(crate) async fn succeeded(self, state: &AppState) -> Result<(), ApiError> {
         let throttle = state.limits.throttle.clone();
-        web::block(move || throttle.clear(&self.account_key))
-            .await
-            .map_err(|e| ApiError::internal(&e.to_string()))?
-            .map_err(|e| ApiError::from(tessera_domain::Error::from(e)))
+        web::block(move || {
+            throttle.clear(&self.account_key)?;
+            throttle.release(&self.address_key)
+        })
+        .await
+        .map_err(|e| ApiError::internal(&e.to_string()))?
+        .map_err(|e| ApiError::from(tessera_domain::Error::from(e)))
     }
 }
 

@@ -132,7 +132,19 @@ async fn registration_is_limited_per_address(backend: Backend) {
     assert_eq!(problem(refused, 429).await["code"], "too_many_attempts");
 }
 
+async fn successful_sign_ins_never_lock_an_address(backend: Backend) {
+    let Some(app) = spawn_with(backend, |c| c.login_max_failures = 2).await else {
+        return;
+    };
+    assert_eq!(app.register("regular").await.status(), 200);
+    // The address limit is five times the account limit: 10 here. Twelve good sign-ins.
+    for _ in 0..12 {
+        assert_eq!(app.tutorial_login("regular", PASSWORD).await.status(), 200);
+    }
+}
+
 backend_tests!(
+    successful_sign_ins_never_lock_an_address,
     thirty_wrong_passwords_meet_429s_with_retry_after,
     thirty_parallel_wrong_passwords_never_exceed_the_count,
     a_success_clears_the_account_count,
