@@ -59,8 +59,10 @@ pub fn parse_authorization(value: &[u8]) -> Result<Credentials, HeaderError> {
     let rest = rest.trim_start();
     if scheme.eq_ignore_ascii_case("bearer") {
         // RFC 6750 b64token: token68 characters only.
-        let token68 = |c: char| c.is_ascii_alphanumeric() || "-._~+/=".contains(c);
-        if rest.is_empty() || !rest.chars().all(token68) {
+        let token68 = |b: u8| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+        };
+        if rest.is_empty() || !rest.bytes().all(token68) {
             return Err(HeaderError::MalformedBearer);
         }
         Ok(Credentials::Bearer(rest.to_owned()))

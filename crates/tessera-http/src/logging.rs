@@ -3,6 +3,8 @@
 //! request metrics. Only method, route, status and duration are logged: query strings,
 //! headers and bodies may carry tokens or passwords and never reach the log.
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use actix_web::Error;
@@ -34,12 +36,23 @@ fn request_id(request: &ServiceRequest) -> String {
         .filter(sane)
     {
         Some(id) => id.to_owned(),
-        None => {
-            let mut bytes = [0u8; 8];
-            let _ = getrandom::fill(&mut bytes);
-            bytes.iter().map(|b| format!("{b:02x}")).collect()
-        }
+        None => fresh_request_id(),
     }
+}
+
+/// A process-wide random prefix and a counter: unique within the process, and across
+/// processes but for a 1 in 2³² chance, without a system call per request (the ids
+/// correlate log lines; nobody needs to be unable to guess them).
+fn fresh_request_id() -> String {
+    static PREFIX: OnceLock<u32> = OnceLock::new();
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let prefix = PREFIX.get_or_init(|| {
+        let mut bytes = [0u8; 4];
+        let _ = getrandom::fill(&mut bytes);
+        u32::from_ne_bytes(bytes)
+    });
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix:08x}{count:08x}")
 }
 
 pub(crate) async fn observe(
@@ -80,4 +93,35 @@ pub(crate) async fn observe(
         }
         response
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    #[test]
+    fn a_sane_caller_id_is_kept_and_anything_else_replaced() {
+        let with = |id: &str| TestRequest::default().insert_header((REQUEST_ID, id));
+        let kept = request_id(&with("proxy-42.a:b_c").to_srv_request());
+        assert_eq!(kept, "proxy-42.a:b_c");
+        for insane in ["", "a b", "<script>", &"x".repeat(65)] {
+            let replaced = request_id(&with(insane).to_srv_request());
+            assert_ne!(replaced, insane);
+            assert_eq!(replaced.len(), 16, "{replaced}");
+        }
+    }
+
+    #[test]
+    fn fresh_ids_are_sixteen_hex_digits_and_never_repeat() {
+        let ids: Vec<String> = (0..1000).map(|_| fresh_request_id()).collect();
+        assert!(
+            ids.iter()
+                .all(|id| id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit())),
+            "{ids:?}"
+        );
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+    }
 }

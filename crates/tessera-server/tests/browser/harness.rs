@@ -2,11 +2,13 @@
 //! the built web bundle), a chromedriver of its own, and a headless Chromium with a fresh
 //! profile, plus the few actions a person takes on the pages.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
@@ -111,10 +113,14 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A running `tessera serve`; killed when dropped.
+/// How many of the server's latest log lines a failing test shows.
+const LOG_LINES_KEPT: usize = 300;
+
+/// A running `tessera serve`; killed when dropped. A test that fails shows its log.
 struct Tessera {
     child: Child,
     base: String,
+    log: Arc<Mutex<VecDeque<String>>>,
     _data_dir: TempDir,
 }
 
@@ -156,11 +162,23 @@ impl Tessera {
                 }
             }
         };
-        // Keep reading, so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        // Keep reading, so the server never blocks on a full pipe, and keep the latest
+        // lines for a failure report.
+        let log = Arc::new(Mutex::new(VecDeque::with_capacity(LOG_LINES_KEPT)));
+        let kept = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let mut kept = kept.lock().unwrap_or_else(PoisonError::into_inner);
+                if kept.len() == LOG_LINES_KEPT {
+                    kept.pop_front();
+                }
+                kept.push_back(line);
+            }
+        });
         Tessera {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            log,
             _data_dir: data_dir,
         }
     }
@@ -170,6 +188,13 @@ impl Drop for Tessera {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+            eprintln!("--- the server's last {} log lines ---", log.len());
+            for line in log.iter() {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 
