@@ -11,7 +11,10 @@
 //! shared by all tabs ([`crate::lock`]) and first looks in localStorage whether another
 //! tab (or another task of this one) has renewed the session meanwhile; if so it takes
 //! those tokens instead of asking the server. New tokens are written to localStorage
-//! before the lock is released. If the server refuses the refresh token the session
+//! before the lock is released. That write reaches another tab's process a moment later,
+//! possibly after the lock has; so a tab also leaves a mark ([`crate::lock::mark`]) on
+//! each refresh token it uses, and a tab that finds the mark waits for the new tokens to
+//! arrive instead of presenting the used one. If the server refuses the refresh token the session
 //! ends; if it cannot be reached, renewal is tried again later and the session is kept.
 //! A session without a refresh token ends by itself when its access token expires.
 
@@ -43,6 +46,13 @@ const REFRESH_MARGIN_MAX_MS: f64 = 30_000.0;
 /// A request does not go out with an access token expiring sooner than this: it is
 /// renewed first.
 const FRESH_ENOUGH_MS: u32 = 1_000;
+/// How long a tab that used a refresh token keeps the mark saying so: far longer than
+/// localStorage takes to reach the other tabs.
+const SPENT_MARK_MS: u32 = 30_000;
+/// How long a tab waits for another tab's renewal to show in its localStorage, and how
+/// often it looks.
+const RENEWAL_ELSEWHERE_WAIT_MS: u32 = 5_000;
+const STORAGE_POLL_MS: u32 = 20;
 /// First and longest pause before trying a renewal again that failed without an answer.
 const RETRY_FIRST_MS: u32 = 2_000;
 const RETRY_MAX_MS: u32 = 60_000;
@@ -226,6 +236,17 @@ impl Reducible for AuthState {
     }
 }
 
+/// The name of the mark saying that `refresh_token` has been used: a digest (FNV-1a), so
+/// the token itself is not copied into lock names.
+fn spent_mark(refresh_token: &str) -> String {
+    let digest = refresh_token
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    format!("tessera.refresh-used.{digest:016x}")
+}
+
 /// Whatever session is stored, usable or not.
 fn read() -> Option<Session> {
     let stored: Stored = LocalStorage::get(STORAGE_KEY).ok()?;
@@ -343,9 +364,15 @@ impl Auth {
                 self.follow_storage();
                 return Ok(self.session());
             }
+            // What another tab stored may not have reached this one yet; the mark it left
+            // on this refresh token has, as marks come in lock order.
+            let Some(spending) = lock::mark(&spent_mark(&refresh_token)).await else {
+                return Ok(self.await_renewal_elsewhere(&refresh_token).await);
+            };
             let answer = match api::refresh(&refresh_token).await {
                 Ok(answer) => answer,
                 Err(error) => {
+                    spending.release();
                     // 401: the session has ended on the server (signed out elsewhere,
                     // expired, or this token was used already). Else: try again later.
                     if error.status() == Some(401) {
@@ -354,6 +381,7 @@ impl Auth {
                     return Err(error);
                 }
             };
+            spending.keep_for(SPENT_MARK_MS);
             let Some(renewed) = Session::from_response(&answer, time::now_ms()) else {
                 self.end(held, EndReason::Rejected);
                 return Err(ApiError::Unexpected(
@@ -364,7 +392,8 @@ impl Auth {
             if read().and_then(|s| s.refresh_token) != Some(refresh_token) {
                 return Ok(self.session());
             }
-            // Stored before the lock is released, so the next holder finds it.
+            // Stored before the lock is released, so the next holder finds it (once it
+            // has reached that holder's tab: see the mark above).
             save(Some(&renewed));
             self.state.dispatch(AuthAction::Renewed {
                 old: held.access_token.clone(),
@@ -373,6 +402,20 @@ impl Auth {
             Ok(Some(renewed))
         })
         .await
+    }
+
+    /// Waits until localStorage here shows that another tab renewed the session of
+    /// `spent` (or ended it), takes what it shows and answers the session in force. Gives
+    /// up after [`RENEWAL_ELSEWHERE_WAIT_MS`], keeping the session as it is.
+    async fn await_renewal_elsewhere(&self, spent: &str) -> Option<Session> {
+        let deadline = time::now_ms() + f64::from(RENEWAL_ELSEWHERE_WAIT_MS);
+        while read().and_then(|s| s.refresh_token).as_deref() == Some(spent)
+            && time::now_ms() < deadline
+        {
+            TimeoutFuture::new(STORAGE_POLL_MS).await;
+        }
+        self.follow_storage();
+        self.session()
     }
 
     /// Renews `session` when its timer fires, trying again while the server cannot be

@@ -49,10 +49,7 @@ pub async fn exclusive<T>(name: &str, work: impl Future<Output = T>) -> T {
 /// Asks the Web Locks API for `name`. The answer resolves, once the lock is granted, to
 /// the function that releases it; or fails if the browser refuses. `None` without the API.
 fn web_lock(name: &str) -> Option<impl Future<Output = Result<Function, JsValue>> + use<>> {
-    let navigator = web_sys::window()?.navigator();
-    let locks = Reflect::get(&navigator, &"locks".into())
-        .ok()
-        .filter(JsValue::is_object)?;
+    let locks = web_locks()?;
     let request: Function = Reflect::get(&locks, &"request".into())
         .ok()?
         .dyn_into()
@@ -84,6 +81,114 @@ fn web_lock(name: &str) -> Option<impl Future<Output = Result<Function, JsValue>
         }
     });
     Some(async move { JsFuture::from(granted).await?.dyn_into::<Function>() })
+}
+
+/// A mark that this tab holds across all tabs, taken with [`mark`]: a signal that comes
+/// with the lock order itself. (localStorage does not: a value one tab writes reaches the
+/// other tabs' processes a moment later, so a tab granted a lock right after another
+/// released it can still read what was there before.)
+pub struct Mark {
+    /// Frees the Web Lock behind the mark; `None` without Web Locks.
+    release: Option<Function>,
+}
+
+impl Mark {
+    /// Gives the mark up now.
+    pub fn release(self) {
+        if let Some(release) = self.release {
+            let _ = release.call0(&JsValue::UNDEFINED);
+        }
+    }
+
+    /// Keeps the mark for `millis` more, then gives it up (or until this tab closes).
+    pub fn keep_for(self, millis: u32) {
+        let Some(release) = self.release else {
+            return;
+        };
+        let pending = web_sys::window().map(|window| {
+            let delay = i32::try_from(millis).unwrap_or(i32::MAX);
+            window.set_timeout_with_callback_and_timeout_and_arguments_0(&release, delay)
+        });
+        if !matches!(pending, Some(Ok(_))) {
+            let _ = release.call0(&JsValue::UNDEFINED);
+        }
+    }
+}
+
+/// Takes the mark `name` unless another task or tab holds it: `None` when it is taken.
+/// Without Web Locks every call gets a mark that stands for nothing.
+pub async fn mark(name: &str) -> Option<Mark> {
+    let Some(granted) = web_lock_if_available(name) else {
+        return Some(Mark { release: None });
+    };
+    match granted.await {
+        Ok(Some(release)) => Some(Mark {
+            release: Some(release),
+        }),
+        Ok(None) => None,
+        // The browser refused the lock: as without Web Locks.
+        Err(_) => Some(Mark { release: None }),
+    }
+}
+
+/// Asks the Web Locks API for `name` if it is free right now. The answer resolves to the
+/// function that releases it, to `None` if it is held, or fails if the browser refuses.
+/// `None` without the API.
+fn web_lock_if_available(
+    name: &str,
+) -> Option<impl Future<Output = Result<Option<Function>, JsValue>> + use<>> {
+    let locks = web_locks()?;
+    let request: Function = Reflect::get(&locks, &"request".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let options = js_sys::Object::new();
+    Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE).ok()?;
+    let (mut answer, mut refuse) = (None, None);
+    let answered = Promise::new(&mut |resolve, reject| {
+        answer = Some(resolve);
+        refuse = Some(reject);
+    });
+    let (answer, refuse) = (answer?, refuse?);
+    // Called with the lock, or with `null` when it is held elsewhere; a lock is held until
+    // the promise returned settles.
+    let on_answer = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+        if lock.is_null() {
+            let _ = answer.call1(&JsValue::UNDEFINED, &JsValue::NULL);
+            return JsValue::UNDEFINED;
+        }
+        let mut release = None;
+        let held = Promise::new(&mut |resolve, _reject| release = Some(resolve));
+        if let Some(release) = release {
+            let _ = answer.call1(&JsValue::UNDEFINED, &release);
+        }
+        held.into()
+    });
+    let requested: Promise = request
+        .call3(&locks, &JsValue::from_str(name), &options, &on_answer)
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    spawn_local(async move {
+        if let Err(error) = JsFuture::from(requested).await {
+            let _ = refuse.call1(&JsValue::UNDEFINED, &error);
+        }
+    });
+    Some(async move {
+        let release = JsFuture::from(answered).await?;
+        if release.is_null() {
+            return Ok(None);
+        }
+        release.dyn_into::<Function>().map(Some)
+    })
+}
+
+/// `navigator.locks`, where the browser has it.
+fn web_locks() -> Option<JsValue> {
+    let navigator = web_sys::window()?.navigator();
+    Reflect::get(&navigator, &"locks".into())
+        .ok()
+        .filter(JsValue::is_object)
 }
 
 /// A claim on a lock, as kept in localStorage under the lock's name.
