@@ -33,8 +33,8 @@ const POLL_MS: u32 = 100;
 /// Runs `work` while holding the lock `name`, waiting for it first if another task or tab
 /// holds it.
 pub async fn exclusive<T>(name: &str, work: impl Future<Output = T>) -> T {
-    if let Some(granted) = web_lock(name) {
-        if let Ok(release) = granted.await {
+    if let Some(granted) = web_lock(name, false) {
+        if let Ok(Some(release)) = granted.await {
             let result = work.await;
             let _ = release.call0(&JsValue::UNDEFINED);
             return result;
@@ -44,43 +44,6 @@ pub async fn exclusive<T>(name: &str, work: impl Future<Output = T>) -> T {
     let result = work.await;
     claim.release();
     result
-}
-
-/// Asks the Web Locks API for `name`. The answer resolves, once the lock is granted, to
-/// the function that releases it; or fails if the browser refuses. `None` without the API.
-fn web_lock(name: &str) -> Option<impl Future<Output = Result<Function, JsValue>> + use<>> {
-    let locks = web_locks()?;
-    let request: Function = Reflect::get(&locks, &"request".into())
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    let (mut grant, mut refuse) = (None, None);
-    let granted = Promise::new(&mut |resolve, reject| {
-        grant = Some(resolve);
-        refuse = Some(reject);
-    });
-    let (grant, refuse) = (grant?, refuse?);
-    // Called with the lock; the lock is held until the promise it returns settles.
-    let on_grant = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
-        let mut release = None;
-        let held = Promise::new(&mut |resolve, _reject| release = Some(resolve));
-        if let Some(release) = release {
-            let _ = grant.call1(&JsValue::UNDEFINED, &release);
-        }
-        held.into()
-    });
-    let requested: Promise = request
-        .call2(&locks, &JsValue::from_str(name), &on_grant)
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    // A refusal (such as a SecurityError) arrives as the rejection of the request itself.
-    spawn_local(async move {
-        if let Err(error) = JsFuture::from(requested).await {
-            let _ = refuse.call1(&JsValue::UNDEFINED, &error);
-        }
-    });
-    Some(async move { JsFuture::from(granted).await?.dyn_into::<Function>() })
 }
 
 /// A mark that this tab holds across all tabs, taken with [`mark`]: a signal that comes
@@ -118,7 +81,7 @@ impl Mark {
 /// Takes the mark `name` unless another task or tab holds it: `None` when it is taken.
 /// Without Web Locks every call gets a mark that stands for nothing.
 pub async fn mark(name: &str) -> Option<Mark> {
-    let Some(granted) = web_lock_if_available(name) else {
+    let Some(granted) = web_lock(name, true) else {
         return Some(Mark { release: None });
     };
     match granted.await {
@@ -131,11 +94,13 @@ pub async fn mark(name: &str) -> Option<Mark> {
     }
 }
 
-/// Asks the Web Locks API for `name` if it is free right now. The answer resolves to the
-/// function that releases it, to `None` if it is held, or fails if the browser refuses.
-/// `None` without the API.
-fn web_lock_if_available(
+/// Asks the Web Locks API for `name`: waiting until it is granted, or, `if_available`,
+/// only if it is free right now. The answer resolves to the function that releases it,
+/// to `None` if it is held elsewhere (only `if_available`), or fails if the browser
+/// refuses. `None` without the API.
+fn web_lock(
     name: &str,
+    if_available: bool,
 ) -> Option<impl Future<Output = Result<Option<Function>, JsValue>> + use<>> {
     let locks = web_locks()?;
     let request: Function = Reflect::get(&locks, &"request".into())
@@ -143,7 +108,12 @@ fn web_lock_if_available(
         .dyn_into()
         .ok()?;
     let options = js_sys::Object::new();
-    Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE).ok()?;
+    Reflect::set(
+        &options,
+        &"ifAvailable".into(),
+        &JsValue::from_bool(if_available),
+    )
+    .ok()?;
     let (mut answer, mut refuse) = (None, None);
     let answered = Promise::new(&mut |resolve, reject| {
         answer = Some(resolve);
@@ -169,6 +139,7 @@ fn web_lock_if_available(
         .ok()?
         .dyn_into()
         .ok()?;
+    // A refusal (such as a SecurityError) arrives as the rejection of the request itself.
     spawn_local(async move {
         if let Err(error) = JsFuture::from(requested).await {
             let _ = refuse.call1(&JsValue::UNDEFINED, &error);
