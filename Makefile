@@ -7,7 +7,7 @@ CARGO ?= cargo
 FEATURES ?= postgres,mysql
 BIND ?= 127.0.0.1:8080
 
-.PHONY: all build run web test lint unit tutorial-check contract-test fuzz-smoke deps deps-build deps-web deps-test schema-check bench fuzz clean
+.PHONY: all build run web test lint unit tutorial-check contract-test fuzz-smoke deps deps-build deps-web deps-test bench fuzz clean
 
 all: build
 
@@ -38,8 +38,12 @@ run: build web
 ## Everything CI checks.
 test: deps lint unit tutorial-check contract-test fuzz-smoke
 
+## rustfmt, ruff (scripts/*.py, see scripts/ruff.toml), clippy, rustdoc, schema.rs.
 lint: deps-build
+	@scripts/install-deps.sh lint
 	$(CARGO) fmt --all -- --check
+	target/py/bin/ruff format --check scripts/*.py
+	target/py/bin/ruff check scripts/*.py
 	$(CARGO) clippy --workspace --all-targets --all-features --locked -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --all-features --no-deps --locked
 	@scripts/check-schema.sh

@@ -3,26 +3,12 @@
 #   install-deps.sh build   client libraries of PostgreSQL and MariaDB/MySQL
 #   install-deps.sh web     wasm32 target, wasm-bindgen-cli (the Cargo.lock version), wasm-opt
 #   install-deps.sh test    Chromium + ChromeDriver, diesel CLI, Python tools in target/py
+#   install-deps.sh lint    ruff in target/py (for scripts/*.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }
-
-apt_install() {
-  local missing=()
-  for pkg in "$@"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-  done
-  ((${#missing[@]})) || return 0
-  echo "installing Debian packages: ${missing[*]}"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
-
-# The version of a package as locked in Cargo.lock.
-locked_version() {
-  awk -v name="$1" '$0 == "name = \"" name "\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
-}
+# shellcheck source-path=SCRIPTDIR/..
+source scripts/lib.sh
 
 cargo_install() { # cargo_install CRATE VERSION BINARY [cargo install args…]
   local crate=$1 version=$2 binary=$3; shift 3
@@ -31,6 +17,23 @@ cargo_install() { # cargo_install CRATE VERSION BINARY [cargo install args…]
   fi
   echo "installing $crate $version"
   cargo install --locked --quiet "$crate" --version "$version" "$@"
+}
+
+# py_install REQUIREMENT… installs those pinned Python packages into the venv target/py,
+# unless it has them all already.
+py_install() {
+  if [[ ! -x target/py/bin/python ]]; then
+    python3 -m venv target/py
+  fi
+  local frozen missing=()
+  frozen=$(target/py/bin/python -m pip freeze 2>/dev/null)
+  for requirement in "$@"; do
+    grep -qix -- "$requirement" <<<"$frozen" || missing+=("$requirement")
+  done
+  if ((${#missing[@]})); then
+    echo "installing Python tools in target/py: ${missing[*]}"
+    target/py/bin/python -m pip install --quiet --disable-pip-version-check "$@"
+  fi
 }
 
 build() {
@@ -71,21 +74,14 @@ test() {
   build
   apt_install chromium chromium-driver
   cargo_install diesel_cli "$(locked_version diesel)" diesel --no-default-features --features sqlite-bundled,postgres,mysql
-  if [[ ! -x target/py/bin/python ]]; then
-    python3 -m venv target/py
-  fi
   # Pinned: itsdangerous 1.1 is the last with TimedJSONWebSignatureSerializer; passlib 1.7.4
   # does not start with bcrypt 5.
-  local wanted=(itsdangerous==1.1.0 passlib==1.7.4 bcrypt==4.0.1 PyJWT==2.10.1 schemathesis==4.32.5)
-  local frozen missing=()
-  frozen=$(target/py/bin/python -m pip freeze 2>/dev/null)
-  for requirement in "${wanted[@]}"; do
-    grep -qix -- "$requirement" <<<"$frozen" || missing+=("$requirement")
-  done
-  if ((${#missing[@]})); then
-    echo "installing Python tools in target/py: ${missing[*]}"
-    target/py/bin/python -m pip install --quiet --disable-pip-version-check "${wanted[@]}"
-  fi
+  py_install itsdangerous==1.1.0 passlib==1.7.4 bcrypt==4.0.1 PyJWT==2.10.1 schemathesis==4.32.5
+}
+
+# ruff, which `make lint` runs over scripts/*.py (configured in scripts/ruff.toml).
+lint() {
+  py_install ruff==0.17.6
 }
 
 for what in "$@"; do "$what"; done

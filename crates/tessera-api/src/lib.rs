@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod policy;
+
 /// Media type of every error body (RFC 9457).
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 

@@ -4,7 +4,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 
 use crate::{
-    Error, HashError, NewUser, Password, PasswordHasher, User, UserId, UserRepository, Username,
+    Error, HashError, NewUser, Password, PasswordHasher, SessionId, User, UserId, UserRepository,
+    Username,
 };
 
 /// How long the store's answer to "are there SHA-crypt hashes?" is trusted.
@@ -12,10 +13,10 @@ const LEGACY_SAMPLE_TTL: Duration = Duration::from_secs(600);
 /// The prefixes of the Flask tutorial's hashes, most expensive first.
 const LEGACY_PREFIXES: [&str; 2] = ["$6$", "$5$"];
 
-/// The account use cases: register, authenticate, change password, delete, look up.
-///
-/// Every method is synchronous and may block on the store or on bcrypt; the HTTP layer
-/// runs them on its blocking pools, the CLI calls them directly.
+/// The credential rules: creating an account, checking a password (with equal work for
+/// unknown users and rehash-on-sign-in), setting one, deleting an account. [`crate::Auth`]
+/// builds every use case on these; they are synchronous and may block on the store or on
+/// bcrypt.
 #[derive(Clone)]
 pub struct Accounts {
     users: Arc<dyn UserRepository>,
@@ -59,11 +60,12 @@ impl Accounts {
         &self.hasher
     }
 
-    /// Creates an account. The username is checked before the password, and a taken name
-    /// is reported by the store's unique constraint, not by a check-then-insert.
+    /// Creates an account. The username is checked before the password (which must not be
+    /// the username), and a taken name is reported by the store's unique constraint, not by
+    /// a check-then-insert.
     pub fn register(&self, username: &str, password: &str) -> Result<User, Error> {
         let username = Username::parse(username)?;
-        let password = Password::parse(password)?;
+        let password = Password::parse_for(password, &username)?;
         let password_hash = self.hasher.hash(&password)?;
         let new_user = NewUser {
             username: &username,
@@ -83,8 +85,10 @@ impl Accounts {
     /// has a bcrypt hash or a SHA-crypt one; successful sign-ins do only their own.
     ///
     /// A stored hash in no supported format refuses the sign-in like a wrong password, with
-    /// a warning in the log naming the user id.
+    /// a warning in the log naming the user id. A candidate over the password bound
+    /// ([`Password::check_candidate`]) is refused before anything is hashed.
     pub fn authenticate(&self, username: &str, password: &str) -> Result<User, Error> {
+        Password::check_candidate(password)?;
         let user = match Username::parse(username) {
             Ok(username) => self.users.find_by_username(&username)?,
             Err(_) => None,
@@ -124,14 +128,42 @@ impl Accounts {
         Ok(user)
     }
 
-    /// Replaces a user's password with a new one that meets the policy.
-    pub fn set_password(&self, id: UserId, new_password: &str) -> Result<(), Error> {
-        let password = Password::parse(new_password)?;
-        let password_hash = self.hasher.hash(&password)?;
+    /// The hash of `user`'s new password, once it meets the policy (and is not the
+    /// username): checked before anything changes.
+    pub fn new_password_hash(&self, user: &User, new_password: &str) -> Result<String, Error> {
+        let password = match Username::parse(&user.username) {
+            Ok(username) => Password::parse_for(new_password, &username)?,
+            Err(_) => Password::parse(new_password)?,
+        };
+        Ok(self.hasher.hash(&password)?)
+    }
+
+    /// Stores `password_hash` (from [`Accounts::new_password_hash`]) as `user`'s; in the same
+    /// store transaction every session but `keep` ends and older session-less tokens stop
+    /// working.
+    pub fn set_password_hash(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        keep: Option<&SessionId>,
+    ) -> Result<(), Error> {
         if self
             .users
-            .update_password_hash(id, &password_hash, Utc::now())?
+            .update_password_hash(id, password_hash, Utc::now(), keep)?
         {
+            Ok(())
+        } else {
+            Err(Error::UserNotFound)
+        }
+    }
+
+    /// Ends `user`'s session-less tokens issued until `at`.
+    pub fn end_session_less_tokens(
+        &self,
+        id: UserId,
+        at: chrono::DateTime<Utc>,
+    ) -> Result<(), Error> {
+        if self.users.set_tokens_not_before(id, at)? {
             Ok(())
         } else {
             Err(Error::UserNotFound)
@@ -247,7 +279,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
-    use crate::{ImportOutcome, ImportedUser, StoreError};
+    use crate::{HashWorkCount, ImportOutcome, ImportedUser, StoreError};
 
     const PASSWORD: &str = "correct horse battery staple";
     // passlib: sha512_crypt.using(rounds=1000, salt="saltstringsaltst").hash(PASSWORD)
@@ -274,6 +306,7 @@ mod tests {
                     password_hash: (*hash).to_owned(),
                     created_at: Utc::now(),
                     updated_at: Utc::now(),
+                    tokens_not_before: None,
                 });
             }
             Arc::new(memory)
@@ -318,7 +351,11 @@ mod tests {
             _: UserId,
             _: &str,
             _: DateTime<Utc>,
+            _: Option<&SessionId>,
         ) -> Result<bool, StoreError> {
+            Err(StoreError::Internal("not in these tests".into()))
+        }
+        fn set_tokens_not_before(&self, _: UserId, _: DateTime<Utc>) -> Result<bool, StoreError> {
             Err(StoreError::Internal("not in these tests".into()))
         }
         fn replace_password_hash(
@@ -375,8 +412,12 @@ mod tests {
         Accounts::new(memory.clone(), PasswordHasher::new(4))
     }
 
-    fn dummy_work(accounts: &Accounts) -> Vec<&'static str> {
-        std::mem::take(&mut *accounts.hasher().dummy_work.lock().unwrap())
+    /// The bcrypt and SHA-crypt computations the hasher ran since the last call.
+    fn work_since(accounts: &Accounts, last: &mut HashWorkCount) -> (u64, u64) {
+        let now = accounts.hasher().work();
+        let done = (now.bcrypt - last.bcrypt, now.sha_crypt - last.sha_crypt);
+        *last = now;
+        done
     }
 
     #[test]
@@ -446,11 +487,13 @@ mod tests {
     fn an_unknown_hash_format_is_refused_like_a_wrong_password_with_dummy_work() {
         let memory = Memory::with(&[("ann", "pbkdf2:sha256:260000$salt$abcdef")]);
         let accounts = accounts(&memory);
+        accounts.hasher().warm_up();
+        let mut last = accounts.hasher().work();
         assert!(matches!(
             accounts.authenticate("ann", PASSWORD),
             Err(Error::InvalidCredentials)
         ));
-        assert_eq!(dummy_work(&accounts), ["bcrypt_sha256"]);
+        assert_eq!(work_since(&accounts, &mut last), (1, 0));
         assert_eq!(memory.hash_of("ann"), "pbkdf2:sha256:260000$salt$abcdef");
     }
 
@@ -459,20 +502,27 @@ mod tests {
         let current = PasswordHasher::new(4).hash_unchecked(PASSWORD).unwrap();
         let memory = Memory::with(&[("ann", SHA512_CRYPT), ("bob", &current)]);
         let accounts = accounts(&memory);
+        accounts.hasher().warm_up();
+        let mut last = accounts.hasher().work();
 
         assert!(accounts.authenticate("nobody", PASSWORD).is_err());
-        assert_eq!(dummy_work(&accounts), ["bcrypt_sha256", "sha512_crypt"]);
+        assert_eq!(work_since(&accounts, &mut last), (1, 1), "a dummy of each");
         assert!(accounts.authenticate("bob", "wrong").is_err());
-        assert_eq!(dummy_work(&accounts), ["sha512_crypt"], "bcrypt was real");
+        assert_eq!(
+            work_since(&accounts, &mut last),
+            (1, 1),
+            "bcrypt real, SHA-crypt dummy"
+        );
         assert!(accounts.authenticate("ann", "wrong").is_err());
         assert_eq!(
-            dummy_work(&accounts),
-            ["bcrypt_sha256"],
-            "SHA-crypt was real"
+            work_since(&accounts, &mut last),
+            (1, 1),
+            "SHA-crypt real, bcrypt dummy"
         );
         accounts.authenticate("bob", PASSWORD).unwrap();
-        assert!(
-            dummy_work(&accounts).is_empty(),
+        assert_eq!(
+            work_since(&accounts, &mut last),
+            (1, 0),
             "success pays only its own"
         );
         assert_eq!(
@@ -487,9 +537,41 @@ mod tests {
         let current = PasswordHasher::new(4).hash_unchecked(PASSWORD).unwrap();
         let memory = Memory::with(&[("bob", &current)]);
         let accounts = accounts(&memory);
+        accounts.hasher().warm_up();
+        let mut last = accounts.hasher().work();
         assert!(accounts.authenticate("nobody", PASSWORD).is_err());
-        assert_eq!(dummy_work(&accounts), ["bcrypt_sha256"]);
+        assert_eq!(work_since(&accounts, &mut last), (1, 0));
         assert!(accounts.authenticate("bob", "wrong").is_err());
-        assert!(dummy_work(&accounts).is_empty());
+        assert_eq!(work_since(&accounts, &mut last), (1, 0));
+    }
+
+    #[test]
+    fn an_over_long_candidate_is_refused_before_any_hashing() {
+        let memory = Memory::with(&[("ann", SHA512_CRYPT)]);
+        let accounts = accounts(&memory);
+        accounts.hasher().warm_up();
+        let mut last = accounts.hasher().work();
+        for name in ["ann", "nobody"] {
+            assert!(matches!(
+                accounts.authenticate(name, &"x".repeat(16 * 1024)),
+                Err(Error::InvalidPassword(crate::PasswordError::TooLong))
+            ));
+        }
+        assert_eq!(work_since(&accounts, &mut last), (0, 0));
+    }
+
+    #[test]
+    fn a_long_candidate_within_the_bound_does_no_sha_crypt_work() {
+        // 1,000 bytes: within the password bound, over SHA-crypt's; an unknown name and a
+        // SHA-crypt account cost one bcrypt each, never a SHA-crypt over 1,000 bytes.
+        let memory = Memory::with(&[("ann", SHA512_CRYPT)]);
+        let accounts = accounts(&memory);
+        accounts.hasher().warm_up();
+        let mut last = accounts.hasher().work();
+        let long = "x".repeat(1000);
+        assert!(accounts.authenticate("nobody", &long).is_err());
+        assert_eq!(work_since(&accounts, &mut last), (1, 0));
+        assert!(accounts.authenticate("ann", &long).is_err());
+        assert_eq!(work_since(&accounts, &mut last), (1, 0));
     }
 }

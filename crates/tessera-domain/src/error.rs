@@ -1,4 +1,4 @@
-use crate::{HashError, PasswordError, StoreError, UsernameError};
+use crate::{HashError, PasswordError, StoreError, TokenRefusal, UsernameError};
 
 /// Everything a domain operation can fail with. The HTTP layer maps each variant to exactly
 /// one status; internal causes are kept for the log, never shown to clients.
@@ -16,9 +16,25 @@ pub enum Error {
     /// Unknown user or wrong password: deliberately one variant.
     #[error("invalid username or password")]
     InvalidCredentials,
+    /// The password given to confirm a change (password change, account deletion) is
+    /// wrong.
+    #[error("the password is wrong")]
+    WrongPassword,
+    /// Too many attempts on this account or from this address; try again after this long.
+    #[error("too many attempts; try again later")]
+    TooManyAttempts(chrono::Duration),
+    /// A presented access token is refused.
+    #[error(transparent)]
+    InvalidToken(#[from] TokenRefusal),
+    /// A refresh token that is unknown, spent, expired or of an ended session.
+    #[error("the refresh token is not valid; sign in again")]
+    InvalidRefreshToken,
     /// The user does not exist (any more).
     #[error("no such user")]
     UserNotFound,
+    /// No such session of this user.
+    #[error("no such session")]
+    SessionNotFound,
     /// The store cannot be reached; the request may succeed later.
     #[error("storage unavailable: {0}")]
     Unavailable(String),

@@ -22,6 +22,7 @@
 //! that the Flask tutorial stored (see `legacy_hash.rs`), which are likewise replaced.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use base64::Engine;
@@ -98,9 +99,43 @@ impl std::fmt::Display for HashScheme {
 pub struct PasswordHasher {
     cost: u32,
     dummy_hash: Arc<OnceLock<String>>,
-    /// The dummy work done, by scheme name: lets unit tests see the timing defence act.
-    #[cfg(test)]
-    pub(crate) dummy_work: Arc<std::sync::Mutex<Vec<&'static str>>>,
+    work: Arc<HashWork>,
+}
+
+/// How many bcrypt and SHA-crypt computations a hasher (and its clones) has run, real and
+/// dummy alike: counted where the computation starts, so the timing defence can be seen to
+/// do its work.
+#[derive(Debug, Default)]
+pub struct HashWork {
+    bcrypt: AtomicU64,
+    sha_crypt: AtomicU64,
+}
+
+/// A reading of [`HashWork`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HashWorkCount {
+    /// bcrypt computations (any bcrypt-based scheme).
+    pub bcrypt: u64,
+    /// SHA-crypt computations (`$5$`, `$6$`).
+    pub sha_crypt: u64,
+}
+
+impl HashWork {
+    /// The counts so far.
+    pub fn count(&self) -> HashWorkCount {
+        HashWorkCount {
+            bcrypt: self.bcrypt.load(Ordering::Relaxed),
+            sha_crypt: self.sha_crypt.load(Ordering::Relaxed),
+        }
+    }
+
+    fn count_bcrypt(&self) {
+        self.bcrypt.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_sha_crypt(&self) {
+        self.sha_crypt.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -113,9 +148,9 @@ impl std::fmt::Debug for PasswordHasher {
 
 impl PasswordHasher {
     /// Lowest bcrypt cost (2⁴ rounds): only for tests.
-    pub const MIN_COST: u32 = 4;
+    pub const MIN_COST: u32 = tessera_api::policy::BCRYPT_MIN_COST;
     /// Highest bcrypt cost (2³¹ rounds).
-    pub const MAX_COST: u32 = 31;
+    pub const MAX_COST: u32 = tessera_api::policy::BCRYPT_MAX_COST;
 
     /// A hasher producing hashes of the given bcrypt cost, clamped to
     /// [`PasswordHasher::MIN_COST`]..=[`PasswordHasher::MAX_COST`]. Validate configuration
@@ -124,8 +159,7 @@ impl PasswordHasher {
         PasswordHasher {
             cost: cost.clamp(Self::MIN_COST, Self::MAX_COST),
             dummy_hash: Arc::new(OnceLock::new()),
-            #[cfg(test)]
-            dummy_work: Arc::default(),
+            work: Arc::default(),
         }
     }
 
@@ -143,6 +177,11 @@ impl PasswordHasher {
         self.cost
     }
 
+    /// How much hashing this hasher and its clones have done.
+    pub fn work(&self) -> HashWorkCount {
+        self.work.count()
+    }
+
     /// Hashes a new password (`bcrypt_sha256` version 2, random salt).
     pub fn hash(&self, password: &Password) -> Result<String, HashError> {
         self.hash_unchecked(password.expose())
@@ -153,7 +192,7 @@ impl PasswordHasher {
     pub fn hash_unchecked(&self, password: &str) -> Result<String, HashError> {
         let mut salt = [0_u8; 16];
         getrandom::fill(&mut salt).map_err(|e| HashError::Randomness(e.to_string()))?;
-        hash_v2(password, self.cost, salt)
+        hash_v2(password, self.cost, salt, &self.work)
     }
 
     /// Checks a candidate password against a stored hash in any supported format.
@@ -162,9 +201,9 @@ impl PasswordHasher {
     /// hash is unsupported or corrupt. Never panics, whatever `stored` holds.
     pub fn verify(&self, candidate: &str, stored: &str) -> Result<bool, HashError> {
         if let Some(crypt) = CryptHash::parse(stored)? {
-            return crypt.matches(candidate);
+            return crypt.matches(candidate, &self.work);
         }
-        StoredHash::parse(stored)?.matches(candidate)
+        StoredHash::parse(stored)?.matches(candidate, &self.work)
     }
 
     /// The format of a stored hash, checked as strictly as [`PasswordHasher::verify`] checks
@@ -191,15 +230,12 @@ impl PasswordHasher {
     /// the Flask tutorial next to bcrypt ones, a failed sign-in does the work of both kinds
     /// whoever it names, so its timing does not tell which kind of account (if any) exists.
     pub fn verify_dummy_like(&self, candidate: &str, sample: &str) {
-        #[cfg(test)]
-        if let Ok(scheme) = self.scheme(sample) {
-            self.log_dummy_work(scheme);
-        }
         match CryptHash::parse(sample) {
-            Ok(Some(crypt)) => crypt.verify_dummy(candidate),
+            Ok(Some(crypt)) => crypt.verify_dummy(candidate, &self.work),
             Ok(None) => {
                 if let Ok(parsed) = StoredHash::parse(sample) {
-                    let _ = bcrypt_checksum(candidate.as_bytes(), parsed.cost, [0x5A; 16]);
+                    let _ =
+                        bcrypt_checksum(candidate.as_bytes(), parsed.cost, [0x5A; 16], &self.work);
                 }
             }
             Err(_) => {}
@@ -209,19 +245,11 @@ impl PasswordHasher {
     /// Does the work of [`PasswordHasher::verify`] against a hash of the configured cost and
     /// discards the result: for unknown users, so timing does not tell which names exist.
     ///
-    /// The dummy hash is computed on first use and shared by clones; call
-    /// [`PasswordHasher::warm_up`] at startup so no request pays for computing it.
+    /// The dummy hash is computed on first use and shared by clones;
+    /// [`PasswordHasher::warm_up`], called when the server starts, computes it so no request
+    /// pays for it.
     pub fn verify_dummy(&self, candidate: &str) {
         let _ = self.verify(candidate, self.dummy());
-        #[cfg(test)]
-        self.log_dummy_work(HashScheme::BcryptSha256);
-    }
-
-    #[cfg(test)]
-    fn log_dummy_work(&self, scheme: HashScheme) {
-        if let Ok(mut log) = self.dummy_work.lock() {
-            log.push(scheme.as_str());
-        }
     }
 
     /// Computes the dummy hash for [`PasswordHasher::verify_dummy`] now instead of on first
@@ -243,7 +271,7 @@ impl PasswordHasher {
         self.dummy_hash.get_or_init(|| {
             // Fixed salt: the dummy protects nothing, it only has to cost what a real hash
             // costs. It cannot fail, the cost being clamped.
-            hash_v2("tessera dummy password", self.cost, [0x5A; 16]).unwrap_or_default()
+            hash_v2("tessera dummy password", self.cost, [0x5A; 16], &self.work).unwrap_or_default()
         })
     }
 }
@@ -293,14 +321,14 @@ impl<'a> StoredHash<'a> {
 
     /// Recomputes bcrypt over the candidate with the stored cost and salt, and compares
     /// checksums in constant time.
-    fn matches(&self, candidate: &str) -> Result<bool, HashError> {
+    fn matches(&self, candidate: &str, work: &HashWork) -> Result<bool, HashError> {
         let secret = match self.scheme {
             Scheme::BcryptSha256V2 => Cow::Owned(hmac_key(self.salt_chars, candidate)),
             Scheme::BcryptSha256V1 => Cow::Owned(sha256_key(candidate)),
             Scheme::Bcrypt => Cow::Borrowed(candidate.as_bytes()),
         };
         let actual: [u8; 23] =
-            decode_bcrypt_base64(&bcrypt_checksum(&secret, self.cost, self.salt)?)?;
+            decode_bcrypt_base64(&bcrypt_checksum(&secret, self.cost, self.salt, work)?)?;
         Ok(actual.ct_eq(&self.checksum).into())
     }
 }
@@ -373,14 +401,25 @@ fn sha256_key(password: &str) -> Vec<u8> {
         .into_bytes()
 }
 
-fn hash_v2(password: &str, cost: u32, salt: [u8; 16]) -> Result<String, HashError> {
+fn hash_v2(
+    password: &str,
+    cost: u32,
+    salt: [u8; 16],
+    work: &HashWork,
+) -> Result<String, HashError> {
     let salt_chars = BCRYPT_BASE64.encode(salt);
-    let checksum = bcrypt_checksum(&hmac_key(&salt_chars, password), cost, salt)?;
+    let checksum = bcrypt_checksum(&hmac_key(&salt_chars, password), cost, salt, work)?;
     Ok(format!("{V2_PREFIX}{cost}${salt_chars}${checksum}"))
 }
 
 /// The 31-character checksum part of `$2b$` bcrypt.
-fn bcrypt_checksum(secret: &[u8], cost: u32, salt: [u8; 16]) -> Result<String, HashError> {
+fn bcrypt_checksum(
+    secret: &[u8],
+    cost: u32,
+    salt: [u8; 16],
+    work: &HashWork,
+) -> Result<String, HashError> {
+    work.count_bcrypt();
     let parts = bcrypt::hash_with_salt(secret, cost, salt).map_err(|e| match e {
         bcrypt::BcryptError::CostNotAllowed(cost) => HashError::CostOutOfRange(cost),
         other => HashError::Bcrypt(other.to_string()),
@@ -440,7 +479,7 @@ mod tests {
     fn hashes_exactly_like_passlib_for_the_same_salt() {
         for (password, expected) in PASSLIB_V2_FIXED_SALT {
             assert_eq!(
-                hash_v2(password, COST, salt_bytes(KNOWN_SALT)).unwrap(),
+                hash_v2(password, COST, salt_bytes(KNOWN_SALT), &HashWork::default()).unwrap(),
                 expected
             );
         }

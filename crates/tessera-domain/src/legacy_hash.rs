@@ -13,18 +13,27 @@
 //! constant-time comparison are the `sha-crypt` crate's.
 //!
 //! The layout is checked here, strictly, before any work: rounds in decimal without leading
-//! zeros within 1000..=999999999 (passlib's limits; glibc would silently clamp), a salt of
+//! zeros within 1000..=1000000 (passlib's lower limit; the upper one is Tessera's cap, above
+//! passlib's defaults, so no stored hash can make a sign-in cost minutes), a salt of
 //! 1 to 16 characters of the crypt alphabet, a checksum of exactly the right length.
 //! Anything else is an unknown format, never a guess. Empty salts, which passlib can parse
 //! but never writes, are refused too.
+//!
+//! SHA-crypt's cost grows with the candidate's length (every round hashes it again), so a
+//! candidate longer than [`MAX_CANDIDATE_BYTES`] is never checked against such a hash: it
+//! does not match, at no cost. No passphrase a person typed into the tutorial is that long.
 
 use sha_crypt::{PasswordHashRef, PasswordVerifier, ShaCrypt};
 
 use crate::HashError;
+use crate::hashing::HashWork;
 
-/// passlib's and glibc's bounds on `rounds=`.
+/// passlib's lower bound on `rounds=`, and Tessera's cap (passlib's defaults are 656,000
+/// and 535,000).
 const MIN_ROUNDS: u32 = 1_000;
-const MAX_ROUNDS: u32 = 999_999_999;
+pub(crate) const MAX_ROUNDS: u32 = 1_000_000;
+/// Longest candidate checked against a SHA-crypt hash, in bytes.
+pub(crate) const MAX_CANDIDATE_BYTES: usize = 256;
 /// Rounds when the hash names none.
 const IMPLICIT_ROUNDS: u32 = 5_000;
 const MAX_SALT_CHARS: usize = 16;
@@ -97,8 +106,13 @@ impl<'a> CryptHash<'a> {
 
     /// Recomputes the hash over `candidate` (as UTF-8, like passlib) and compares checksums in
     /// constant time.
-    pub fn matches(&self, candidate: &str) -> Result<bool, HashError> {
+    /// A candidate over [`MAX_CANDIDATE_BYTES`] does not match, and costs nothing.
+    pub fn matches(&self, candidate: &str, work: &HashWork) -> Result<bool, HashError> {
         let hash = PasswordHashRef::new(self.stored).map_err(|_| HashError::UnknownFormat)?;
+        if candidate.len() > MAX_CANDIDATE_BYTES {
+            return Ok(false);
+        }
+        work.count_sha_crypt();
         match ShaCrypt::default().verify_password(candidate.as_bytes(), hash) {
             Ok(()) => Ok(true),
             Err(sha_crypt::password_hash::Error::PasswordInvalid) => Ok(false),
@@ -109,7 +123,7 @@ impl<'a> CryptHash<'a> {
 
     /// Does the work of checking `candidate` against a hash of this algorithm and rounds, and
     /// discards the result: the timing defence for accounts that do not have such a hash.
-    pub fn verify_dummy(&self, candidate: &str) {
+    pub fn verify_dummy(&self, candidate: &str, work: &HashWork) {
         let zeros = ".".repeat(self.algorithm.checksum_chars());
         let dummy = format!(
             "{}rounds={}$tesseradummysalt${zeros}",
@@ -117,7 +131,7 @@ impl<'a> CryptHash<'a> {
             self.rounds
         );
         if let Ok(Some(dummy)) = CryptHash::parse(&dummy) {
-            let _ = dummy.matches(candidate);
+            let _ = dummy.matches(candidate, work);
         }
     }
 }
@@ -174,6 +188,10 @@ mod tests {
     /// `custom_app_context.hash(PASSWORD)`: the tutorial's own scheme, 656000 rounds.
     const CUSTOM_APP_CONTEXT: &str = "$6$rounds=656000$M0qcJ7asJ7AjZtEK$.A9fYkJhJq5f3l.kCPvkYsNGDtwYZR8Q90FotAfgA5hjIl8DGQSUrNjFdATELixco3GknMgG71GcfRDexB/.w.";
 
+    fn work() -> HashWork {
+        HashWork::default()
+    }
+
     fn parsed(stored: &str) -> CryptHash<'_> {
         CryptHash::parse(stored).unwrap().unwrap()
     }
@@ -182,11 +200,11 @@ mod tests {
     fn verifies_passlib_hashes_and_refuses_near_misses() {
         for (password, stored) in PASSLIB {
             let hash = parsed(stored);
-            assert_eq!(hash.matches(password), Ok(true), "{stored}");
+            assert_eq!(hash.matches(password, &work()), Ok(true), "{stored}");
             let mut wrong = password.to_owned();
             wrong.push(' ');
-            assert_eq!(hash.matches(&wrong), Ok(false), "{stored}");
-            assert_eq!(hash.matches(""), Ok(false), "{stored}");
+            assert_eq!(hash.matches(&wrong, &work()), Ok(false), "{stored}");
+            assert_eq!(hash.matches("", &work()), Ok(false), "{stored}");
         }
     }
 
@@ -197,7 +215,7 @@ mod tests {
             (hash.algorithm, hash.rounds),
             (CryptAlgorithm::Sha512, 656_000)
         );
-        assert_eq!(hash.matches(PASSWORD), Ok(true));
+        assert_eq!(hash.matches(PASSWORD, &work()), Ok(true));
     }
 
     #[test]
@@ -234,7 +252,8 @@ mod tests {
             good.replace("rounds=1000", "rounds=01000"),
             good.replace("rounds=1000", "rounds=+1000"),
             good.replace("rounds=1000", "rounds="),
-            good.replace("rounds=1000", "rounds=1000000000"),
+            good.replace("rounds=1000", "rounds=1000001"),
+            good.replace("rounds=1000", "rounds=999999999"),
             good.replace("rounds=1000", "rounds=99999999999999999999"),
             good.replace("rounds=1000", "ROUNDS=1000"),
             good.replace("saltstringsaltst", ""),
@@ -258,20 +277,42 @@ mod tests {
     }
 
     #[test]
+    fn the_rounds_cap_is_the_largest_accepted() {
+        let good = PASSLIB[0].1;
+        let capped = good.replace("rounds=1000", &format!("rounds={MAX_ROUNDS}"));
+        assert_eq!(parsed(&capped).rounds, MAX_ROUNDS);
+    }
+
+    #[test]
+    fn a_candidate_over_the_bound_does_not_match_and_costs_nothing() {
+        let long = "x".repeat(MAX_CANDIDATE_BYTES + 1);
+        let hash = parsed(PASSLIB[0].1);
+        let work = HashWork::default();
+        assert_eq!(hash.matches(&long, &work), Ok(false));
+        hash.verify_dummy(&long, &work);
+        assert_eq!(work.count().sha_crypt, 0, "no SHA-crypt computed");
+        let at_bound = "x".repeat(MAX_CANDIDATE_BYTES);
+        assert_eq!(hash.matches(&at_bound, &work), Ok(false));
+        assert_eq!(work.count().sha_crypt, 1);
+    }
+
+    #[test]
     fn a_checksum_with_stray_bits_is_refused_not_accepted() {
         // The last of 86 characters carries 2 bits; "z" sets the 4 unused ones.
         let good = PASSLIB[0].1;
         let dirty = format!("{}z", &good[..good.len() - 1]);
         let hash = parsed(&dirty);
-        assert_ne!(hash.matches(PASSWORD), Ok(true));
+        assert_ne!(hash.matches(PASSWORD, &work()), Ok(true));
     }
 
     #[test]
     fn the_dummy_runs_without_matching() {
         let hash = parsed(PASSLIB[2].1);
-        hash.verify_dummy(PASSWORD);
+        let work = HashWork::default();
+        hash.verify_dummy(PASSWORD, &work);
+        assert_eq!(work.count().sha_crypt, 1);
         let dummy = format!("$5$rounds=1000$tesseradummysalt${}", ".".repeat(43));
-        assert_eq!(parsed(&dummy).matches(PASSWORD), Ok(false));
+        assert_eq!(parsed(&dummy).matches(PASSWORD, &work), Ok(false));
     }
 
     proptest! {
@@ -284,7 +325,7 @@ mod tests {
             let stored = format!("{prefix}{tail}");
             if let Ok(Some(hash)) = CryptHash::parse(&stored) {
                 prop_assert!(hash.rounds >= MIN_ROUNDS);
-                let _ = hash.matches(&candidate);
+                let _ = hash.matches(&candidate, &work());
             }
         }
     }

@@ -1,25 +1,35 @@
-//! Tessera's domain: who a user is, what a valid username and password are, how passwords
-//! are hashed, and what the store must be able to do (the repository traits).
+//! Tessera's domain: the use cases every entry point calls ([`Auth`]), and the rules they
+//! apply — who a user is, what a valid username and password are, how passwords are hashed,
+//! sessions and their revocation, rate limits, which tokens are good — with the repository
+//! traits the store implements.
 //!
 //! Nothing here knows about HTTP or SQL. Every function is synchronous; callers decide on
 //! which thread pool password hashing and storage run.
 
 mod accounts;
+mod auth;
 mod error;
 mod hashing;
 mod import;
 mod legacy_hash;
+mod limits;
 mod password;
+mod random;
 mod repository;
 mod session;
 mod throttle;
+mod tokens;
+mod user_cache;
 mod username;
 
 pub use accounts::Accounts;
+pub use auth::{Auth, Authenticated, Client, SessionKind, SignedIn, TokenCheck, TokenInspection};
 pub use error::Error;
-pub use hashing::{HashError, HashScheme, PasswordHasher};
+pub use hashing::{HashError, HashScheme, HashWork, HashWorkCount, PasswordHasher};
 pub use import::{ImportRecord, ImportReport, Imported, RejectReason, Rejected, Skipped};
+pub use limits::Limits;
 pub use password::{Password, PasswordError};
+pub use random::random_token;
 pub use repository::{
     ImportOutcome, ImportedUser, NewUser, StoreError, User, UserId, UserRepository,
 };
@@ -28,4 +38,6 @@ pub use session::{
     SessionRepository, Sessions, StoredSession,
 };
 pub use throttle::{Limit, Throttle, ThrottleRepository, ThrottleState, Verdict};
+pub use tokens::{TokenFormat, TokenIssuer, TokenRefusal, TokenSource, VerifiedToken};
+pub use user_cache::UserCache;
 pub use username::{Username, UsernameError};

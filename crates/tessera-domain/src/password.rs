@@ -61,11 +61,25 @@ pub struct Password(String);
 
 impl Password {
     /// Shortest accepted password, in characters.
-    pub const MIN_CHARS: usize = 8;
+    pub const MIN_CHARS: usize = tessera_api::policy::PASSWORD_MIN_CHARS;
 
     /// Longest accepted password, in characters (at most 4096 bytes of UTF-8). Far above
     /// any passphrase, and low enough that hashing and checking stay cheap.
-    pub const MAX_CHARS: usize = 1024;
+    pub const MAX_CHARS: usize = tessera_api::policy::PASSWORD_MAX_CHARS;
+
+    /// Longest password in bytes; see [`Password::check_candidate`].
+    pub const MAX_BYTES: usize = tessera_api::policy::PASSWORD_MAX_BYTES;
+
+    /// The bound on a candidate password, checked before any hashing on every path that
+    /// verifies one (sign-in, password confirmation): at most [`Password::MAX_CHARS`]
+    /// characters and [`Password::MAX_BYTES`] bytes. No password Tessera accepts is longer,
+    /// and a longer one would only buy an attacker hashing time.
+    pub fn check_candidate(raw: &str) -> Result<(), PasswordError> {
+        if raw.len() > Self::MAX_BYTES || raw.chars().nth(Self::MAX_CHARS).is_some() {
+            return Err(PasswordError::TooLong);
+        }
+        Ok(())
+    }
 
     /// Checks a new password against the policy in the module docs.
     pub fn parse(raw: &str) -> Result<Password, PasswordError> {
@@ -309,6 +323,26 @@ mod tests {
             Password::parse_for("bob", &short).unwrap_err(),
             PasswordError::TooShort
         );
+    }
+
+    #[test]
+    fn candidates_are_bounded_in_characters_and_bytes() {
+        assert_eq!(Password::check_candidate(&"a".repeat(1024)), Ok(()));
+        assert_eq!(
+            Password::check_candidate(&"a".repeat(1025)),
+            Err(PasswordError::TooLong)
+        );
+        // 1,024 four-byte characters: 4,096 bytes, the byte bound exactly.
+        assert_eq!(Password::check_candidate(&"🐈".repeat(1024)), Ok(()));
+        assert_eq!(
+            Password::check_candidate(&"🐈".repeat(1025)),
+            Err(PasswordError::TooLong)
+        );
+        assert_eq!(
+            Password::check_candidate(&"x".repeat(16 * 1024)),
+            Err(PasswordError::TooLong)
+        );
+        assert_eq!(Password::check_candidate(""), Ok(()), "empty is only wrong");
     }
 
     #[test]

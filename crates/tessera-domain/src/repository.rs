@@ -1,10 +1,23 @@
 use chrono::{DateTime, Utc};
 
-use crate::Username;
+use crate::{SessionId, Username};
 
 /// A user's stable numeric id; the `sub` claim of their tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserId(pub i64);
+
+impl UserId {
+    /// The id a token's `sub` names: a positive decimal without sign or leading zeros, so
+    /// one user has exactly one spelling (`"01"` names nobody).
+    pub fn from_claim(sub: &str) -> Option<UserId> {
+        let canonical =
+            !sub.is_empty() && !sub.starts_with('0') && sub.bytes().all(|b| b.is_ascii_digit());
+        if !canonical {
+            return None;
+        }
+        sub.parse().ok().map(UserId)
+    }
+}
 
 impl std::fmt::Display for UserId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -25,6 +38,9 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     /// When the account was last changed.
     pub updated_at: DateTime<Utc>,
+    /// Session-less tokens (the Flask tutorial's) issued at or before this time are
+    /// refused: set by a password change and by signing out with such a token.
+    pub tokens_not_before: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for User {
@@ -34,6 +50,7 @@ impl std::fmt::Debug for User {
             .field("username", &self.username)
             .field("password_hash", &"<redacted>")
             .field("created_at", &self.created_at)
+            .field("tokens_not_before", &self.tokens_not_before)
             .finish()
     }
 }
@@ -103,13 +120,19 @@ pub trait UserRepository: Send + Sync + 'static {
     fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError>;
     /// All users, ordered by id.
     fn list_users(&self) -> Result<Vec<User>, StoreError>;
-    /// Replaces a user's password hash; `false` when the user does not exist.
+    /// Sets a new password, in one transaction: the hash, `tokens_not_before` (both at
+    /// `updated_at`), and the end of every live session of the user but `keep_session`.
+    /// `false` when the user does not exist.
     fn update_password_hash(
         &self,
         id: UserId,
         password_hash: &str,
         updated_at: DateTime<Utc>,
+        keep_session: Option<&SessionId>,
     ) -> Result<bool, StoreError>;
+    /// Refuses the user's session-less tokens issued up to `at`; `false` when the user does
+    /// not exist.
+    fn set_tokens_not_before(&self, id: UserId, at: DateTime<Utc>) -> Result<bool, StoreError>;
     /// Replaces a user's password hash only if it is still `expected` (compare-and-swap), so
     /// a concurrent password change is never overwritten; `false` when the user does not
     /// exist or the hash has changed.
@@ -133,7 +156,8 @@ pub trait UserRepository: Send + Sync + 'static {
         reserve_ids_through: Option<UserId>,
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<ImportOutcome>, StoreError>;
-    /// Deletes a user; `false` when the user did not exist.
+    /// Deletes a user and, in the same transaction, ends their sessions; `false` when the
+    /// user did not exist.
     fn delete_user(&self, id: UserId) -> Result<bool, StoreError>;
     /// Checks that the database answers.
     fn ping(&self) -> Result<(), StoreError>;

@@ -1,19 +1,20 @@
 //! Sign-in sessions: what a login creates, what refresh tokens rotate, what logout ends.
 //!
 //! A refresh token is `<session id>.<secret>`. Only the SHA-256 of the secret is stored.
-//! Every refresh replaces the secret (rotation); presenting a secret that is no longer
-//! the current one means a copy of the token is in someone else's hands, so the whole
-//! session ends (reuse detection, RFC 9700 section 4.14.2).
+//! Every refresh replaces the secret (rotation), and the hash of the secret it replaced is
+//! kept until the session expires. Presenting such a rotated-out secret means a copy of the
+//! token is in someone else's hands, so the whole session ends (reuse detection, RFC 9700
+//! section 4.14.2). A secret the session never had is only refused: knowing a session id
+//! (it is in every access token) must not let anyone end that session.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::{Error, StoreError, UserId};
+use crate::{Error, StoreError, UserId, random_token};
 
 /// A session's id: 128 random bits, URL-safe base64. Also the `sid` claim of its tokens.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,14 +84,19 @@ pub trait SessionRepository: Send + Sync + 'static {
     /// Finds a session, live or not.
     fn find_session(&self, id: &SessionId) -> Result<Option<StoredSession>, StoreError>;
     /// Replaces the refresh hash when it is still `expected` and the session is not
-    /// revoked; `false` when another refresh got there first or the session ended.
+    /// revoked, and in the same transaction keeps `expected` as a spent secret of the
+    /// session until `expires_at`; `false` when another refresh got there first or the
+    /// session ended.
     fn rotate_refresh_hash(
         &self,
         id: &SessionId,
         expected: &str,
         replacement: &str,
         used_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Whether `hash` is a refresh secret that session `id` has rotated out.
+    fn is_spent_refresh_hash(&self, id: &SessionId, hash: &str) -> Result<bool, StoreError>;
     /// Ends one session; `false` when it had already ended or does not exist.
     fn revoke_session(&self, id: &SessionId, at: DateTime<Utc>) -> Result<bool, StoreError>;
     /// Ends every live session of a user except `keep`; returns how many ended.
@@ -111,7 +117,8 @@ pub trait SessionRepository: Send + Sync + 'static {
         &self,
         since: DateTime<Utc>,
     ) -> Result<Vec<(SessionId, DateTime<Utc>)>, StoreError>;
-    /// Deletes sessions that expired before `before`; returns how many.
+    /// Deletes sessions (and their spent secrets) that expired before `before`; returns how
+    /// many sessions.
     fn delete_expired_sessions(&self, before: DateTime<Utc>) -> Result<usize, StoreError>;
 }
 
@@ -136,13 +143,13 @@ impl Default for SessionPolicy {
 /// Why a refresh token was refused. The client sees one answer for all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefreshRefusal {
-    /// Not of the form `<id>.<secret>`, or no such session.
+    /// Not of the form `<id>.<secret>`, no such session, or a secret it never had.
     Unknown,
     /// The session was ended.
     Revoked,
     /// Past the absolute lifetime or the idle timeout.
     Expired,
-    /// An old secret of a live session: the session is ended now.
+    /// A secret the live session rotated out: the session is ended now.
     Reused,
 }
 
@@ -160,13 +167,6 @@ impl std::fmt::Debug for Sessions {
             .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
-}
-
-fn random_token(bytes: usize) -> String {
-    let mut buffer = vec![0u8; bytes];
-    // Only fails without any OS entropy source, where nothing secure can run anyway.
-    getrandom::fill(&mut buffer).expect("the operating system provides randomness");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer)
 }
 
 fn hash_secret(secret: &str) -> String {
@@ -214,14 +214,14 @@ impl Sessions {
         lifetime: Duration,
     ) -> Result<(Session, RefreshToken), Error> {
         let session = Session {
-            id: SessionId(random_token(16)),
+            id: SessionId(random_token::<16>()?),
             user_id,
             created_at: now,
             last_used_at: now,
             expires_at: now + lifetime.min(self.policy.lifetime),
             revoked_at: None,
         };
-        let secret = random_token(32);
+        let secret = random_token::<32>()?;
         self.repository
             .insert_session(&session, &hash_secret(&secret))?;
         let token = RefreshToken(format!("{}.{secret}", session.id));
@@ -251,26 +251,40 @@ impl Sessions {
         }
         let presented = hash_secret(secret);
         let current = bool::from(presented.as_bytes().ct_eq(stored.refresh_hash.as_bytes()));
-        let new_secret = random_token(32);
-        let rotated = current
-            && self.repository.rotate_refresh_hash(
-                &id,
-                &presented,
-                &hash_secret(&new_secret),
-                now,
-            )?;
+        if !current {
+            if !self.repository.is_spent_refresh_hash(&id, &presented)? {
+                return Ok(Err(RefreshRefusal::Unknown));
+            }
+            return self.end_reused(&session, now);
+        }
+        let new_secret = random_token::<32>()?;
+        let rotated = self.repository.rotate_refresh_hash(
+            &id,
+            &presented,
+            &hash_secret(&new_secret),
+            now,
+            session.expires_at,
+        )?;
         if !rotated {
-            // An old secret, or a race with another refresh of the same secret: either
-            // way two parties hold this session's token. End it.
-            tracing::warn!(session = %id, user = %session.user_id, "refresh token reused; session ended");
-            self.end(&id, now)?;
-            return Ok(Err(RefreshRefusal::Reused));
+            // Another refresh of the same secret won the race: two parties hold it.
+            return self.end_reused(&session, now);
         }
         let session = Session {
             last_used_at: now,
             ..session
         };
         Ok(Ok((session, RefreshToken(format!("{id}.{new_secret}")))))
+    }
+
+    /// A rotated-out secret came back: a copy of the token is in someone else's hands.
+    fn end_reused(
+        &self,
+        session: &Session,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(Session, RefreshToken), RefreshRefusal>, Error> {
+        tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reused; session ended");
+        self.end(&session.id, now)?;
+        Ok(Err(RefreshRefusal::Reused))
     }
 
     /// A session by id, live or not.
@@ -294,12 +308,26 @@ impl Sessions {
         keep: Option<&SessionId>,
         now: DateTime<Utc>,
     ) -> Result<usize, Error> {
+        self.note_ending(user_id, keep, now)?;
+        Ok(self.repository.revoke_user_sessions(user_id, keep, now)?)
+    }
+
+    /// Puts every live session of a user but `keep` on this process's revoked list, ahead
+    /// of a store operation that ends them; returns how many.
+    pub(crate) fn note_ending(
+        &self,
+        user_id: UserId,
+        keep: Option<&SessionId>,
+        now: DateTime<Utc>,
+    ) -> Result<usize, Error> {
+        let mut noted = 0;
         for session in self.repository.live_sessions(user_id, now)? {
             if Some(&session.id) != keep {
                 self.revoked.insert(session.id, now);
+                noted += 1;
             }
         }
-        Ok(self.repository.revoke_user_sessions(user_id, keep, now)?)
+        Ok(noted)
     }
 
     /// A user's live sessions, newest first.

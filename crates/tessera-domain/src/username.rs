@@ -16,8 +16,15 @@
 //! - no unassigned or private-use code points and no U+FFFD: their meaning is unknown or
 //!   lost (U+FFFD is what a broken decoder leaves behind).
 //!
+//! - no name whose [comparison key](Username::canonical) is longer than
+//!   [`Username::MAX_CANONICAL_CHARS`] characters: compatibility characters spell out to
+//!   several (`ﷺ` to 18), and the key must fit the store's column.
+//!
 //! Letters of every script, combining marks, emoji and inner ASCII spaces are accepted.
-//! Confusable look-alikes across scripts (Latin "a" and Cyrillic "а") are not detected.
+//! Names are compared by a key in the spirit of RFC 8265's UsernameCaseMapped profile, so
+//! width variants (`ａｄｍｉｎ`), compatibility forms (`Ⅸ`, `x¹`, `ﬁ`), letter case and runs
+//! of inner spaces do not make a different user. Confusable look-alikes across scripts
+//! (Latin "a" and Cyrillic "а") are not detected.
 
 use std::fmt;
 
@@ -56,6 +63,14 @@ pub enum UsernameError {
         u32::from(*.0)
     )]
     UnsupportedCharacter(char),
+    /// Its comparison key ([`Username::canonical`]) would be longer than
+    /// [`Username::MAX_CANONICAL_CHARS`] characters: it is made of characters that each
+    /// stand for several (`ﷺ`, `㍿`, `ﬃ`).
+    #[error(
+        "username is too long: some of its characters (such as ﷺ or ㍿) stand for several, and spelled out it must be at most {max} characters",
+        max = Username::MAX_CANONICAL_CHARS
+    )]
+    SpelledOutTooLong,
 }
 
 /// A valid username, stored NFC-normalised with its case preserved.
@@ -67,10 +82,13 @@ impl Username {
     /// `String(32)`).
     pub const MAX_CHARS: usize = 32;
 
-    /// Longest possible [`Username::canonical`] key, in characters: case folding can turn
-    /// one character into up to three (`ﬃ` → `ffi`), so a store's column for the key needs
-    /// this size, not [`Username::MAX_CHARS`].
-    pub const MAX_CANONICAL_CHARS: usize = 3 * Self::MAX_CHARS;
+    /// Longest possible [`Username::canonical`] key, in characters. Compatibility mapping
+    /// and case folding can turn one character into up to 18 (`ﷺ`), so no bound follows
+    /// from [`Username::MAX_CHARS`]: [`Username::parse`] refuses names whose key would be
+    /// longer ([`UsernameError::SpelledOutTooLong`]). It is the size of the store's
+    /// `username_key` column (`VARCHAR(128)` on PostgreSQL and MySQL/MariaDB); 32 of the
+    /// longest case folds (`ﬃ` → `ffi`, 96 characters) still fit.
+    pub const MAX_CANONICAL_CHARS: usize = 128;
 
     /// No input longer than this can normalise to `MAX_CHARS` characters (NFC composes at
     /// most a handful of code points into one), so it is refused before normalising.
@@ -96,6 +114,9 @@ impl Username {
             return Err(UsernameError::SurroundingWhitespace);
         }
         name.chars().try_for_each(check_char)?;
+        if canonical_key(&name).chars().count() > Self::MAX_CANONICAL_CHARS {
+            return Err(UsernameError::SpelledOutTooLong);
+        }
         Ok(Username(name))
     }
 
@@ -104,25 +125,54 @@ impl Username {
         &self.0
     }
 
-    /// The key under which uniqueness is enforced: two names share it exactly when they
-    /// differ only in letter case or Unicode normalisation.
+    /// The key under which uniqueness is enforced (the store's `username_key`): two names
+    /// share it when they differ only in letter case, Unicode normalisation, width or
+    /// other compatibility forms, or the length of runs of inner spaces.
     ///
-    /// It is Unicode *canonical caseless matching* (Unicode §3.13, D145): full case folding
-    /// (`CaseFolding.txt`, statuses C and F, not the Turkic mappings) of the NFD form, then
-    /// NFC. Full folding, unlike lowercasing, also equates `ß`/`ss`/`ẞ`, final and medial
-    /// sigma, and ligatures such as `ﬁ`/`fi`. The key is at most
-    /// [`Username::MAX_CANONICAL_CHARS`] characters long and is not itself a display name.
+    /// It is Unicode *compatibility caseless matching* (Unicode §3.13, D146),
+    /// `NFKD(fold(NFKD(fold(NFD(name)))))`, composed to NFC, with every run of U+0020
+    /// collapsed to one. `fold` is full case folding (`CaseFolding.txt`, statuses C and F,
+    /// not the Turkic mappings): unlike lowercasing it also equates `ß`/`ss`/`ẞ` and final
+    /// and medial sigma. The compatibility decomposition is what RFC 8265's
+    /// UsernameCaseMapped profile does with width mapping, and more: `ａｄｍｉｎ`/`admin`,
+    /// `Ⅸ`/`IX`, `x¹`/`x1`, `ﬁ`/`fi`, `㍿`/`株式会社`. Folding twice is what makes the key
+    /// stable: the key of a key is the key itself.
+    ///
+    /// The key is at most [`Username::MAX_CANONICAL_CHARS`] characters long (longer ones are
+    /// refused by [`Username::parse`]) and is not itself a display name.
     pub fn canonical(&self) -> String {
         canonical_key(&self.0)
     }
 }
 
+/// See [`Username::canonical`]. Total: defined (and idempotent) on any string, valid
+/// username or not.
 fn canonical_key(name: &str) -> String {
-    let decomposed = DecomposingNormalizerBorrowed::new_nfd().normalize(name);
-    let folded = CaseMapperBorrowed::new().fold_string(&decomposed);
-    ComposingNormalizerBorrowed::new_nfc()
-        .normalize(&folded)
-        .into_owned()
+    let nfd = DecomposingNormalizerBorrowed::new_nfd();
+    let nfkd = DecomposingNormalizerBorrowed::new_nfkd();
+    let fold = CaseMapperBorrowed::new();
+    let decomposed = nfd.normalize(name);
+    let folded = fold.fold_string(&decomposed);
+    let decomposed = nfkd.normalize(&folded);
+    let folded = fold.fold_string(&decomposed);
+    let decomposed = nfkd.normalize(&folded);
+    let key = ComposingNormalizerBorrowed::new_nfc().normalize(&decomposed);
+    collapse_spaces(&key)
+}
+
+/// `key` with every run of U+0020 replaced by one. Removing a space next to a space
+/// changes no composition, so an NFC string stays NFC.
+fn collapse_spaces(key: &str) -> String {
+    let mut collapsed = String::with_capacity(key.len());
+    let mut previous_was_space = false;
+    for c in key.chars() {
+        let is_space = c == ' ';
+        if !(is_space && previous_was_space) {
+            collapsed.push(c);
+        }
+        previous_was_space = is_space;
+    }
+    collapsed
 }
 
 fn check_char(c: char) -> Result<(), UsernameError> {
@@ -395,28 +445,144 @@ mod tests {
     }
 
     #[test]
-    fn canonical_of_longest_expanding_name_fits_max_canonical_chars() {
-        let name = Username::parse(&"ﬃ".repeat(Username::MAX_CHARS)).unwrap();
-        assert_eq!(name.canonical(), "ffi".repeat(Username::MAX_CHARS));
-        assert_eq!(
-            name.canonical().chars().count(),
-            Username::MAX_CANONICAL_CHARS
-        );
+    fn look_alike_names_share_the_key() {
+        let groups: &[&[&str]] = &[
+            // Width (RFC 8265's width mapping), with case on top.
+            &["admin", "ａｄｍｉｎ", "ＡＤＭＩＮ", "Ａdmin", "ADMIN"],
+            &["ｱﾄﾞﾐﾝ", "アドミン"],
+            // Compatibility forms: Roman numerals, super- and subscripts, letterlike symbols.
+            &["Ⅸ", "ⅸ", "IX", "ix", "Ⅰx"],
+            &["x¹", "x1", "X₁", "x\u{2081}", "Ｘ１"],
+            &["ℌello", "Hello", "ℍello"],
+            &["㍿", "株式会社"],
+            &["ﬃ", "ffi", "FFI", "Ｆﬁ"],
+            // Runs of inner spaces count as one.
+            &["a b", "a  b", "A   B", "ａ  ｂ"],
+            &["ann lee x", "Ann    Lee  X"],
+        ];
+        for group in groups {
+            let first = Username::parse(group[0]).unwrap().canonical();
+            for raw in &group[1..] {
+                let name = Username::parse(raw).unwrap();
+                assert_eq!(name.canonical(), first, "{raw:?} vs {:?}", group[0]);
+            }
+        }
+        assert_eq!(Username::parse("ａｄｍｉｎ").unwrap().canonical(), "admin");
+        assert_eq!(Username::parse("Ⅸ").unwrap().canonical(), "ix");
+        assert_eq!(Username::parse("x¹").unwrap().canonical(), "x1");
+        assert_eq!(Username::parse("a  b").unwrap().canonical(), "a b");
     }
 
     #[test]
-    fn no_accepted_character_folds_to_more_than_three() {
-        // Exhaustive over Unicode, so MAX_CANONICAL_CHARS holds for every accepted character.
+    fn look_alikes_keep_their_own_spelling() {
+        // Only the key is mapped: the stored name stays as typed (NFC, case preserved).
+        for raw in ["ａｄｍｉｎ", "Ⅸ", "x¹", "a  b", "ﬁle", "㍿"] {
+            assert_eq!(Username::parse(raw).unwrap().as_str(), raw);
+        }
+    }
+
+    #[test]
+    fn space_collapsing_keeps_names_with_and_without_spaces_apart() {
+        let key = |raw: &str| Username::parse(raw).unwrap().canonical();
+        assert_ne!(key("a b"), key("ab"));
+        assert_ne!(key("a  b"), key("ab"));
+        assert_eq!(key("a        b"), "a b");
+        let spaced = format!("a{}b", " ".repeat(30));
+        assert_eq!(key(&spaced), "a b");
+    }
+
+    #[test]
+    fn the_key_is_stable_and_nfc() {
+        for raw in [
+            "ａｄｍｉｎ",
+            "Ⅸ",
+            "x¹",
+            "a  b",
+            "ﷺ",
+            "ΐ",
+            "ǅemal",
+            "ᾈ",
+            "İstanbul",
+            "ﬅ",
+        ] {
+            let key = Username::parse(raw).unwrap().canonical();
+            assert_eq!(canonical_key(&key), key, "{raw:?}");
+            assert!(
+                ComposingNormalizerBorrowed::new_nfc().is_normalized(&key),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_longer_than_the_column_are_refused() {
+        // U+FDFA spells out to 18 characters: 32 of them would need 576.
+        assert_eq!(canonical_key("\u{FDFA}").chars().count(), 18);
+        assert_eq!(
+            parse_err(&"\u{FDFA}".repeat(Username::MAX_CHARS)),
+            UsernameError::SpelledOutTooLong
+        );
+        // 7 × 18 + 2 = 128 fits exactly; one more character does not.
+        let at_limit = format!("{}ab", "\u{FDFA}".repeat(7));
+        let key = Username::parse(&at_limit).unwrap().canonical();
+        assert_eq!(key.chars().count(), Username::MAX_CANONICAL_CHARS);
+        assert_eq!(
+            parse_err(&format!("{at_limit}c")),
+            UsernameError::SpelledOutTooLong
+        );
+        // ㍿ is 4 characters spelled out: 32 of them are exactly 128.
+        let squares = Username::parse(&"㍿".repeat(Username::MAX_CHARS)).unwrap();
+        assert_eq!(
+            squares.canonical().chars().count(),
+            Username::MAX_CANONICAL_CHARS
+        );
+        // The longest case folds (ﬃ → ffi) still fit at 32 characters.
+        let name = Username::parse(&"ﬃ".repeat(Username::MAX_CHARS)).unwrap();
+        assert_eq!(name.canonical(), "ffi".repeat(Username::MAX_CHARS));
+        // Character errors come first: what is wrong with the name is named.
+        assert_eq!(
+            parse_err(&format!("{}\u{200B}", "\u{FDFA}".repeat(8))),
+            UsernameError::InvisibleCharacter('\u{200B}')
+        );
+    }
+
+    /// The key as computed before compatibility mapping (Unicode D145), which existing
+    /// databases hold.
+    fn old_key(name: &str) -> String {
+        let decomposed = DecomposingNormalizerBorrowed::new_nfd().normalize(name);
+        let folded = CaseMapperBorrowed::new().fold_string(&decomposed);
+        ComposingNormalizerBorrowed::new_nfc()
+            .normalize(&folded)
+            .into_owned()
+    }
+
+    #[test]
+    fn every_accepted_character_has_a_stable_key_of_at_most_18_characters() {
+        // Exhaustive over Unicode. The key of a key is the key; the new key of an old key
+        // is the new key (so the store's rekeying finds every old key's new one); and no
+        // character spells out to more than U+FDFA's 18.
+        let mut longest = (0, '\0');
         for c in (0..=0x10FFFF_u32).filter_map(char::from_u32) {
-            if let Ok(name) = Username::parse(c.encode_utf8(&mut [0; 4])) {
-                let key = name.canonical();
-                assert!(
-                    key.chars().count() <= 3,
-                    "U+{:04X} folds to {key:?}",
-                    u32::from(c)
-                );
+            let name = c.encode_utf8(&mut [0; 4]).to_owned();
+            // Characters refused at the edges of a name (spaces) are checked inside one.
+            let name = format!("a{name}b");
+            let Ok(username) = Username::parse(&name) else {
+                continue;
+            };
+            let key = username.canonical();
+            assert_eq!(canonical_key(&key), key, "U+{:04X}", u32::from(c));
+            assert_eq!(
+                canonical_key(&old_key(&name)),
+                key,
+                "U+{:04X}",
+                u32::from(c)
+            );
+            let spelled_out = key.chars().count() - 2;
+            if spelled_out > longest.0 {
+                longest = (spelled_out, c);
             }
         }
+        assert_eq!(longest, (18, '\u{FDFA}'));
     }
 
     #[test]
@@ -436,6 +602,11 @@ mod tests {
                 .contains("U+E0000")
         );
         assert!(UsernameError::Colon.to_string().contains(':'));
+        assert!(
+            UsernameError::SpelledOutTooLong
+                .to_string()
+                .contains("at most 128 characters")
+        );
     }
 
     #[test]
@@ -465,6 +636,32 @@ mod tests {
         fn canonical_is_idempotent(raw in any::<String>()) {
             let once = canonical_key(&raw);
             prop_assert_eq!(canonical_key(&once), once.clone());
+        }
+
+        #[test]
+        fn canonical_is_idempotent_on_compatibility_characters(
+            raw in "[a-zA-Z0-9 ａ-ｚＡ-Ｚ０-９ｦ-ﾟⅠ-ↈ⁰-₟①-⓿ﬀ-ﬆ㌀-㏿ﷺﷻßẞΣσςΐİı\u{300}-\u{36F}]{1,32}"
+        ) {
+            let once = canonical_key(&raw);
+            prop_assert_eq!(canonical_key(&once), once.clone());
+            prop_assert_eq!(canonical_key(&old_key(&raw)), once.clone());
+            prop_assert!(ComposingNormalizerBorrowed::new_nfc().is_normalized(&once));
+            prop_assert!(!once.contains("  "));
+            if let Ok(name) = Username::parse(&raw) {
+                prop_assert_eq!(name.canonical(), once);
+                prop_assert!(name.canonical().chars().count() <= Username::MAX_CANONICAL_CHARS);
+            }
+        }
+
+        #[test]
+        fn fullwidth_names_share_the_key_of_their_ascii_form(raw in "[!-~]{1,32}") {
+            let fullwidth: String = raw
+                .chars()
+                .map(|c| char::from_u32(u32::from(c) - 0x21 + 0xFF01).unwrap())
+                .collect();
+            if let (Ok(ascii), Ok(wide)) = (Username::parse(&raw), Username::parse(&fullwidth)) {
+                prop_assert_eq!(wide.canonical(), ascii.canonical());
+            }
         }
 
         #[test]

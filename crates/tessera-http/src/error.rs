@@ -266,7 +266,14 @@ impl From<tessera_domain::Error> for ApiError {
             // Callers that can fail this way pick the challenge themselves; this default
             // keeps the conversion total.
             Error::InvalidCredentials => ApiError::invalid_credentials(Challenge::Bearer),
-            Error::UserNotFound => ApiError::not_found(),
+            Error::InvalidToken(refusal) => {
+                ApiError::invalid_token(Challenge::Bearer, refusal.to_string())
+            }
+            // Routes that confirm a password name their own field; this is the default.
+            Error::WrongPassword => ApiError::invalid_field("password", "the password is wrong"),
+            Error::TooManyAttempts(retry_after) => ApiError::too_many_attempts(retry_after),
+            Error::InvalidRefreshToken => ApiError::invalid_refresh_token(),
+            Error::UserNotFound | Error::SessionNotFound => ApiError::not_found(),
             Error::Unavailable(cause) => ApiError::unavailable(&cause),
             Error::Internal(cause) => ApiError::internal(&cause),
         }

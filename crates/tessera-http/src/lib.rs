@@ -6,15 +6,15 @@
 
 mod auth;
 mod authorization;
+mod blocking;
 mod error;
-mod limits;
 mod logging;
 mod metrics;
 mod openapi;
+mod problems;
 mod routes;
 mod spa;
 mod state;
-mod user_cache;
 
 use std::net::TcpListener;
 
@@ -27,12 +27,10 @@ use actix_web::{App, HttpRequest, HttpServer, web};
 
 pub use auth::{AuthUser, Credentials, HeaderError, TutorialAuthUser, parse_authorization};
 pub use error::{ApiError, Challenge};
-pub use limits::Limits;
 pub use metrics::{Metrics, PoolUsage, SignIn, TokenEvent};
 pub use openapi::document as openapi_document;
 pub use spa::CONTENT_SECURITY_POLICY;
-pub use state::{AppState, HashingPool, TokenIssuer};
-pub use user_cache::UserCache;
+pub use state::{AppState, HashingPool};
 
 /// Which other origins may call the API from a browser.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -102,6 +100,7 @@ pub fn serve(
             .wrap(from_fn(logging::observe))
             .configure(routes::health::configure)
             .configure(routes::v1::configure)
+            .configure(openapi::configure)
             .configure(routes::tutorial::configure)
             .default_service(web::to(spa::fallback))
     })
@@ -126,20 +125,10 @@ fn spawn_maintenance(state: AppState, interval: std::time::Duration) {
         let mut ticks = actix_web::rt::time::interval(interval);
         loop {
             ticks.tick().await;
-            let state = state.clone();
-            let work = move || {
-                let now = chrono::Utc::now();
-                state.sessions.sync_revocations(now)?;
-                state
-                    .limits
-                    .throttle
-                    .forget_before(now - chrono::Duration::hours(2))?;
-                Ok::<_, tessera_domain::Error>(())
-            };
-            match web::block(work).await {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => tracing::warn!(%error, "maintenance failed; retrying"),
-                Err(error) => tracing::error!(%error, "maintenance task failed"),
+            let auth = state.auth.clone();
+            if let Err(error) = blocking::blocking(move || auth.maintain(chrono::Utc::now())).await
+            {
+                tracing::warn!(%error, "maintenance failed; retrying");
             }
         }
     });

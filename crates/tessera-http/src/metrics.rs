@@ -185,7 +185,19 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// Counts a sign-in.
+    /// Counts a sign-in by how it ended; other failures (bad input, a down database) are
+    /// not sign-in outcomes.
+    pub(crate) fn sign_in_outcome<T>(&self, result: &Result<T, crate::ApiError>) {
+        let outcome = match result {
+            Ok(_) => SignIn::Succeeded,
+            Err(e) if e.code() == tessera_api::codes::INVALID_CREDENTIALS => SignIn::Failed,
+            Err(e) if e.code() == tessera_api::codes::TOO_MANY_ATTEMPTS => SignIn::Throttled,
+            Err(_) => return,
+        };
+        self.sign_in(outcome);
+    }
+
+    /// Counts one sign-in outcome.
     pub fn sign_in(&self, outcome: SignIn) {
         let outcome = match outcome {
             SignIn::Succeeded => "succeeded",

@@ -56,6 +56,20 @@ impl Modify for BearerScheme {
     }
 }
 
+pub(crate) fn configure(config: &mut actix_web::web::ServiceConfig) {
+    config.service(
+        crate::routes::resource("/api/v1/openapi.json", "GET")
+            .route(actix_web::web::get().to(serve)),
+    );
+}
+
+/// `GET /api/v1/openapi.json`: this API's OpenAPI 3.1 document.
+async fn serve() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document())
+}
+
 /// The document, pretty-printed JSON with a final newline (as stored in `docs/`).
 pub fn document() -> String {
     let mut json = ApiDoc::openapi()

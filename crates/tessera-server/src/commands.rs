@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
-use tessera_domain::Accounts;
+use tessera_domain::{Auth, TokenRefusal};
 
 /// Reads a password: from a prompt without echo on a terminal, else one line of stdin.
 /// Never from a flag, where `ps` would show it.
@@ -26,8 +26,8 @@ pub fn read_password(prompt: &str) -> anyhow::Result<String> {
 }
 
 /// `tessera users add NAME`
-pub fn add_user(accounts: &Accounts, username: &str, password: &str) -> anyhow::Result<String> {
-    let user = accounts.register(username, password).map_err(describe)?;
+pub fn add_user(auth: &Auth, username: &str, password: &str) -> anyhow::Result<String> {
+    let user = auth.add_user(username, password).map_err(describe)?;
     Ok(format!(
         "created user {} with id {}",
         user.username, user.id
@@ -35,11 +35,8 @@ pub fn add_user(accounts: &Accounts, username: &str, password: &str) -> anyhow::
 }
 
 /// `tessera users list`: an aligned table, or JSON lines with `--json`.
-pub fn list_users(accounts: &Accounts, json: bool) -> anyhow::Result<String> {
-    let users = accounts
-        .users()
-        .list_users()
-        .map_err(|e| describe(e.into()))?;
+pub fn list_users(auth: &Auth, json: bool) -> anyhow::Result<String> {
+    let users = auth.list_users().map_err(describe)?;
     if json {
         let lines: Vec<String> = users
             .iter()
@@ -73,66 +70,69 @@ pub fn list_users(accounts: &Accounts, json: bool) -> anyhow::Result<String> {
     Ok(table)
 }
 
-/// `tessera users delete NAME`
-pub fn delete_user(accounts: &Accounts, username: &str) -> anyhow::Result<String> {
-    let user = accounts.find_by_username(username).map_err(describe)?;
-    accounts.delete(user.id).map_err(describe)?;
-    Ok(format!("deleted user {}", user.username))
+/// `tessera users delete NAME`: the account and every session of it.
+pub fn delete_user(auth: &Auth, username: &str) -> anyhow::Result<String> {
+    let (user, ended) = auth.delete_user(username).map_err(describe)?;
+    Ok(format!(
+        "deleted user {} and ended {ended} session(s)",
+        user.username
+    ))
 }
 
-/// `tessera users set-password NAME`
-pub fn set_password(accounts: &Accounts, username: &str, password: &str) -> anyhow::Result<String> {
-    let user = accounts.find_by_username(username).map_err(describe)?;
-    accounts.set_password(user.id, password).map_err(describe)?;
-    Ok(format!("changed the password of {}", user.username))
+/// `tessera users set-password NAME`: every session of the user ends.
+pub fn set_password(auth: &Auth, username: &str, password: &str) -> anyhow::Result<String> {
+    let (user, ended) = auth.set_password(username, password).map_err(describe)?;
+    Ok(format!(
+        "changed the password of {} and ended {ended} session(s)",
+        user.username
+    ))
 }
 
-/// `tessera token verify`: what a token says and whether the configured keys accept it
-/// at `at`, as one line of JSON (`valid`, `error`, `format`, `header`, `claims`); the flag
-/// is true only for a valid token.
+/// `tessera token verify`: what a token says and whether it is good at `at`, as one line
+/// of JSON (`valid`, `error`, `format`, `session`, `user_exists`, `header`, `claims`), and
+/// the reason in words when it is not. `valid` is true only when every rule of the token
+/// check holds: signature and times, a session that is still live, a user that exists.
 ///
-/// A Tessera JWT is tried first, then (when `legacy` is configured) the Flask tutorial's
-/// itsdangerous format. For a token neither accepts, the error is that of the format it
-/// looks like: legacy when its header carries `exp` (itsdangerous puts the dates there),
-/// else JWT. A legacy token without a configured legacy key is `unknown_key`. `header` and
-/// `claims` are `null` when the token cannot be decoded at all.
+/// `session` is `"live"`, `"ended"` or `"none"` (a legacy token, or one not verified far
+/// enough to trust its `sid`); `user_exists` is `null` when the token was not verified.
+/// `header` and `claims` are `null` when the token cannot be decoded at all.
 pub fn verify_token(
-    keys: &tessera_token::KeySet,
-    legacy: Option<&tessera_token::legacy::LegacyVerifier>,
+    auth: &Auth,
     token: &str,
     at: chrono::DateTime<chrono::Utc>,
-) -> (String, bool) {
-    use serde_json::Value;
-    use tessera_token::ErrorKind;
-
-    let (header, claims) =
-        tessera_token::decode_unverified(token).unwrap_or((Value::Null, Value::Null));
-    let looks_legacy = header.get("exp").is_some();
-    let (format, error) = match keys.verify(token, at) {
-        Ok(_) => ("jwt", None),
-        Err(jwt_error) => match legacy.map(|verifier| verifier.verify(token, at)) {
-            Some(Ok(_)) => ("legacy", None),
-            Some(Err(legacy_error)) if looks_legacy => ("legacy", Some(legacy_error.kind())),
-            None if looks_legacy => ("legacy", Some(ErrorKind::UnknownKey)),
-            _ => ("jwt", Some(jwt_error.kind())),
+) -> anyhow::Result<TokenReport> {
+    let (header, claims) = tessera_token::decode_unverified(token)
+        .unwrap_or((serde_json::Value::Null, serde_json::Value::Null));
+    let inspection = auth.inspect_token(token, at).map_err(describe)?;
+    Ok(TokenReport {
+        valid: inspection.refusal.is_none(),
+        error: inspection.refusal.map(TokenRefusal::code),
+        reason: inspection.refusal.map(|r| r.to_string()),
+        format: inspection.format.as_str(),
+        session: match inspection.session_live {
+            Some(true) => "live",
+            Some(false) => "ended",
+            None => "none",
         },
-    };
-    let report = TokenReport {
-        valid: error.is_none(),
-        error: error.map(ErrorKind::as_str),
-        format,
+        user_exists: inspection.user_exists,
         header,
         claims,
-    };
-    (report.to_string(), report.valid)
+    })
 }
 
 /// The output of `tessera token verify`, its fields in this order.
 #[derive(Debug, serde::Serialize)]
-struct TokenReport {
-    valid: bool,
-    error: Option<&'static str>,
+pub struct TokenReport {
+    /// Whether the token is good.
+    pub valid: bool,
+    /// Why not, as a stable code.
+    pub error: Option<&'static str>,
+    /// Why not, in words (printed on stderr, not in the JSON).
+    #[serde(skip)]
+    pub reason: Option<String>,
     format: &'static str,
+    session: &'static str,
+    user_exists: Option<bool>,
     header: serde_json::Value,
     claims: serde_json::Value,
 }

@@ -7,6 +7,11 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+/// Shortest legacy (Flask `SECRET_KEY`) secret accepted in production, in bytes: 128 bits
+/// at best. Lower than the signing secret's 32 because it is an existing secret Tessera
+/// cannot choose, but anyone who guesses it can mint a token for any user id.
+pub const MIN_LEGACY_SECRET_BYTES: usize = 16;
+
 /// Where the server runs: development generates what is missing, production refuses to
 /// start without it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -15,7 +20,8 @@ pub enum Environment {
     /// Convenient defaults: a generated secret kept in the data directory.
     #[default]
     Development,
-    /// Strict: an explicit secret of at least 32 bytes is required.
+    /// Strict: an explicit secret of at least 32 bytes is required, and a legacy secret,
+    /// when set, must have at least [`MIN_LEGACY_SECRET_BYTES`].
     Production,
 }
 
@@ -89,6 +95,9 @@ pub struct Config {
     pub legacy_secret_key: Option<SecretString>,
     /// A file holding the Flask `SECRET_KEY` (takes precedence over `legacy_secret_key`).
     pub legacy_secret_key_file: Option<PathBuf>,
+    /// Longest lifetime (`exp − iat`) of an accepted Flask token, seconds: the longest
+    /// `expires_in` the Flask app used (the tutorial's is 600, itsdangerous' default 3600).
+    pub legacy_token_max_lifetime: u64,
     /// Access token lifetime, seconds (the tutorial used 600).
     pub token_ttl: u64,
     /// Longest a sign-in session lasts, however often it is refreshed, seconds.
@@ -138,6 +147,10 @@ impl Default for Config {
             secret_keys_file: None,
             legacy_secret_key: None,
             legacy_secret_key_file: None,
+            // One hour: tessera-token's default, itsdangerous' own default `expires_in`.
+            legacy_token_max_lifetime: tessera_token::legacy::LegacyVerifier::DEFAULT_MAX_LIFETIME
+                .num_seconds()
+                .unsigned_abs(),
             token_ttl: 600,
             session_lifetime: 30 * 86_400,
             session_idle_timeout: 7 * 86_400,
@@ -229,6 +242,11 @@ impl Config {
                 "token_ttl must be between 1 second and a year".to_owned(),
             ));
         }
+        if self.legacy_token_max_lifetime == 0 || self.legacy_token_max_lifetime > 86_400 * 365 {
+            return Err(ConfigError::OutOfRange(
+                "legacy_token_max_lifetime must be between 1 second and a year".to_owned(),
+            ));
+        }
         if self.revocation_sync_interval == 0 || self.revocation_sync_interval > 60 {
             return Err(ConfigError::OutOfRange(
                 "revocation_sync_interval must be between 1 and 60 seconds".to_owned(),
@@ -252,10 +270,17 @@ impl Config {
     ///
     /// The secret is used exactly as given (a file loses one trailing line break, which
     /// editors add), since itsdangerous keys the HMAC with the string's UTF-8 bytes. An empty
-    /// secret is refused: anyone could mint tokens with it.
+    /// secret is refused: anyone could mint tokens with it; so is, in production, one shorter
+    /// than [`MIN_LEGACY_SECRET_BYTES`]. Tokens living longer than
+    /// `legacy_token_max_lifetime` are refused.
     pub fn legacy_verifier(
         &self,
     ) -> Result<Option<tessera_token::legacy::LegacyVerifier>, ConfigError> {
+        let (setting, variable) = if self.legacy_secret_key_file.is_some() {
+            ("legacy_secret_key_file", "TESSERA_LEGACY_SECRET_KEY_FILE")
+        } else {
+            ("legacy_secret_key", "TESSERA_LEGACY_SECRET_KEY")
+        };
         let secret = if let Some(path) = &self.legacy_secret_key_file {
             let contents = std::fs::read(path).map_err(|source| ConfigError::SecretFile {
                 setting: "legacy_secret_key_file",
@@ -275,9 +300,24 @@ impl Config {
                 "the legacy secret key is empty; unset TESSERA_LEGACY_SECRET_KEY instead".into(),
             ));
         }
-        Ok(Some(tessera_token::legacy::LegacyVerifier::new(
-            tessera_token::Secret::new(secret),
-        )))
+        // As for the signing secret (`keys::key_set`): short secrets are refused except in
+        // development, where a developer may set any secret by hand.
+        if self.env == Environment::Production && secret.len() < MIN_LEGACY_SECRET_BYTES {
+            return Err(ConfigError::OutOfRange(format!(
+                "{setting} ({variable}) is {} bytes; TESSERA_ENV=production needs a legacy \
+                 secret key of at least {MIN_LEGACY_SECRET_BYTES} bytes",
+                secret.len()
+            )));
+        }
+        // Validated to at most a year; an unvalidated larger value means no bound.
+        let max_lifetime = i64::try_from(self.legacy_token_max_lifetime)
+            .ok()
+            .and_then(chrono::Duration::try_seconds)
+            .unwrap_or(chrono::Duration::MAX);
+        Ok(Some(
+            tessera_token::legacy::LegacyVerifier::new(tessera_token::Secret::new(secret))
+                .with_max_lifetime(max_lifetime),
+        ))
     }
 
     /// The database URL, defaulting to SQLite inside the data directory.
@@ -421,6 +461,109 @@ mod tests {
             ..Config::default()
         };
         assert!(config.legacy_verifier().is_err());
+    }
+
+    /// Made by itsdangerous 1.1.0 with "hard to guess string", HS256, id 42, iat
+    /// 1700000000, exp 1700000600: a lifetime of 600 seconds.
+    const FLASK_TOKEN: &str = "eyJhbGciOiJIUzI1NiIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAwNjAwfQ.\
+                               eyJpZCI6NDJ9.7IEqS9fq3vDfE16haQD3hZgpLuD9Bhre1ENWH7SOh_8";
+
+    #[test]
+    fn production_refuses_a_legacy_secret_under_16_bytes() {
+        Jail::expect_with(|jail| {
+            jail.set_env("TESSERA_ENV", "production");
+            for short in ["k", "fifteen bytes.."] {
+                jail.set_env("TESSERA_LEGACY_SECRET_KEY", short);
+                let config =
+                    Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+                let error = config.legacy_verifier().unwrap_err().to_string();
+                assert!(error.contains("legacy_secret_key "), "{error}");
+                assert!(error.contains("TESSERA_LEGACY_SECRET_KEY"), "{error}");
+                assert!(error.contains("at least 16 bytes"), "{error}");
+                assert!(!error.contains("fifteen"), "the secret stays out: {error}");
+            }
+            jail.set_env("TESSERA_LEGACY_SECRET_KEY", "sixteen bytes...");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert!(config.legacy_verifier().unwrap().is_some());
+
+            // From a file, the trailing newline does not count, and the error names the file
+            // setting.
+            jail.create_file("flask.key", "fifteen bytes..\n")?;
+            jail.set_env("TESSERA_LEGACY_SECRET_KEY_FILE", "flask.key");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let error = config.legacy_verifier().unwrap_err().to_string();
+            assert!(error.contains("legacy_secret_key_file"), "{error}");
+            assert!(error.contains("15 bytes"), "{error}");
+
+            // Development takes any non-empty secret, as for the signing secret.
+            jail.set_env("TESSERA_ENV", "development");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert!(config.legacy_verifier().unwrap().is_some());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_legacy_token_max_lifetime_setting_reaches_the_verifier() {
+        let at = chrono::DateTime::from_timestamp(1_700_000_100, 0).unwrap();
+        Jail::expect_with(|jail| {
+            jail.set_env("TESSERA_LEGACY_SECRET_KEY", "hard to guess string");
+            let verify = || -> Result<Result<i64, tessera_token::ErrorKind>, String> {
+                let config =
+                    Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+                let verifier = config.legacy_verifier().map_err(|e| e.to_string())?;
+                let verifier = verifier.expect("configured");
+                Ok(verifier
+                    .verify(FLASK_TOKEN, at)
+                    .map(|claims| claims.id)
+                    .map_err(|e| e.kind()))
+            };
+            assert_eq!(verify()?, Ok(42), "600 seconds is within the default");
+
+            jail.create_file("tessera.toml", "legacy_token_max_lifetime = 300")?;
+            assert_eq!(verify()?, Err(tessera_token::ErrorKind::Malformed));
+            jail.set_env("TESSERA_LEGACY_TOKEN_MAX_LIFETIME", "600");
+            assert_eq!(verify()?, Ok(42), "the environment beats the file");
+            jail.set_env("TESSERA_LEGACY_TOKEN_MAX_LIFETIME", "599");
+            assert_eq!(verify()?, Err(tessera_token::ErrorKind::Malformed));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_legacy_token_max_lifetime_defaults_to_an_hour_and_is_range_checked() {
+        let config = Config {
+            legacy_secret_key: Some(SecretString::new("hard to guess string")),
+            ..Config::default()
+        };
+        assert_eq!(config.legacy_token_max_lifetime, 3600);
+        let verifier = config.legacy_verifier().unwrap().expect("configured");
+        assert_eq!(verifier.max_lifetime(), chrono::Duration::hours(1));
+
+        Jail::expect_with(|jail| {
+            for bad in ["0", "31536001", "-5"] {
+                jail.set_env("TESSERA_LEGACY_TOKEN_MAX_LIFETIME", bad);
+                let error = Config::load(None, &Overrides::default())
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    error.to_lowercase().contains("legacy_token_max_lifetime"),
+                    "{bad}: {error}"
+                );
+            }
+            jail.set_env("TESSERA_LEGACY_TOKEN_MAX_LIFETIME", "31536000");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(config.legacy_token_max_lifetime, 86_400 * 365);
+            Ok(())
+        });
+
+        // A value that skipped validation still makes a verifier rather than panicking.
+        let unchecked = Config {
+            legacy_token_max_lifetime: u64::MAX,
+            ..config
+        };
+        let verifier = unchecked.legacy_verifier().unwrap().expect("configured");
+        assert_eq!(verifier.max_lifetime(), chrono::Duration::MAX);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::Deserialize;
-use tessera_domain::{Accounts, ImportRecord, ImportReport, RejectReason, Rejected};
+use tessera_domain::{Auth, ImportRecord, ImportReport, RejectReason, Rejected};
 
 /// Progress goes to stderr after every this many users.
 pub const PROGRESS_EVERY: usize = 1000;
@@ -97,17 +97,17 @@ fn read_file(path: &Path) -> anyhow::Result<(Vec<ImportRecord>, Vec<Rejected>)> 
     Ok((records, unreadable))
 }
 
-/// Reads `source` and imports it with `accounts`, showing progress on `progress`
+/// Reads `source` and imports it with `auth`, showing progress on `progress`
 /// (stderr); returns the report.
 pub fn import(
-    accounts: &Accounts,
+    auth: &Auth,
     source: &ImportSource,
     progress: &mut dyn Write,
 ) -> anyhow::Result<ImportReport> {
     let (records, unreadable) = read_records(source)?;
     let total = records.len();
     let _ = writeln!(progress, "read {total} user(s) from {source}");
-    let report = accounts
+    let report = auth
         .import(&records, unreadable, &mut |done| {
             if done % PROGRESS_EVERY == 0 {
                 let _ = writeln!(progress, "{done} of {total} user(s) handled…");

@@ -150,14 +150,15 @@ fn verify_token(config: &Config, token: &str, at: Option<i64>) -> anyhow::Result
             .ok_or_else(|| anyhow::anyhow!("--at {seconds} is out of range"))?,
         None => chrono::Utc::now(),
     };
-    let keys = keys::key_set(config)?;
-    let legacy = config.legacy_verifier()?;
-    let (report, valid) = commands::verify_token(&keys, legacy.as_ref(), &token, at);
+    let auth = startup::auth(config)?;
+    let report = commands::verify_token(&auth, &token, at)?;
     println!("{report}");
-    if valid {
-        Ok(())
-    } else {
-        Err(InvalidToken.into())
+    match &report.reason {
+        None => Ok(()),
+        Some(reason) => {
+            eprintln!("tessera: the token is not valid: {reason}");
+            Err(InvalidToken.into())
+        }
     }
 }
 
@@ -218,17 +219,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(TokenCommand::Verify { token, at }) => verify_token(&config, &token, at),
         Command::Users(command) => {
-            let accounts = startup::accounts(&config)?;
+            let auth = startup::auth(&config)?;
             let output = match command {
                 UsersCommand::Add { username } => {
                     let password = commands::read_password("Password: ")?;
-                    commands::add_user(&accounts, &username, &password)?
+                    commands::add_user(&auth, &username, &password)?
                 }
-                UsersCommand::List { json } => commands::list_users(&accounts, json)?,
-                UsersCommand::Delete { username } => commands::delete_user(&accounts, &username)?,
+                UsersCommand::List { json } => commands::list_users(&auth, json)?,
+                UsersCommand::Delete { username } => commands::delete_user(&auth, &username)?,
                 UsersCommand::SetPassword { username } => {
                     let password = commands::read_password("New password: ")?;
-                    commands::set_password(&accounts, &username, &password)?
+                    commands::set_password(&auth, &username, &password)?
                 }
                 UsersCommand::Import { from, file, json } => {
                     let source = match (from, file) {
@@ -238,7 +239,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                             anyhow::bail!("name a source: --from DATABASE_URL or --file FILE")
                         }
                     };
-                    let report = import::import(&accounts, &source, &mut std::io::stderr())?;
+                    let report = import::import(&auth, &source, &mut std::io::stderr())?;
                     if json {
                         import::to_json(&report).to_string()
                     } else {

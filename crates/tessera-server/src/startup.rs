@@ -7,23 +7,45 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use anyhow::Context;
 use tessera_domain::{
-    Accounts, PasswordHasher, RevokedSessions, SessionPolicy, Sessions, Throttle,
+    Accounts, Auth, Limits, PasswordHasher, RevokedSessions, SessionPolicy, Sessions, Throttle,
+    TokenIssuer, UserCache,
 };
-use tessera_http::{
-    AppState, HashingPool, HttpSettings, Limits, Metrics, PoolUsage, TokenIssuer, UserCache,
-};
+use tessera_http::{AppState, HashingPool, HttpSettings, Metrics, PoolUsage};
 use tessera_store::{Database, PoolOptions};
 
 use crate::config::Config;
 use crate::keys;
 
-/// The account use cases over the configured database, after applying migrations.
-pub fn accounts(config: &Config) -> anyhow::Result<Accounts> {
-    Ok(accounts_over(database(config)?, config))
+/// The use cases over the configured database, after applying migrations: what the CLI
+/// calls.
+pub fn auth(config: &Config) -> anyhow::Result<Auth> {
+    auth_over(database(config)?, config)
 }
 
-fn accounts_over(database: Database, config: &Config) -> Accounts {
-    Accounts::new(Arc::new(database), PasswordHasher::new(config.bcrypt_cost))
+/// The use cases over `database`, configured as `config` says.
+fn auth_over(database: Database, config: &Config) -> anyhow::Result<Auth> {
+    let ttl = seconds(config.token_ttl)?;
+    let sessions = Sessions::new(
+        Arc::new(database.clone()),
+        SessionPolicy {
+            lifetime: seconds(config.session_lifetime)?,
+            idle_timeout: seconds(config.session_idle_timeout)?,
+        },
+        RevokedSessions::new(ttl),
+    );
+    let limits = Limits::new(
+        Throttle::new(Arc::new(database.clone())),
+        i32::try_from(config.login_max_failures)?,
+        i32::try_from(config.register_max_per_hour)?,
+    );
+    let legacy = config.legacy_verifier()?;
+    if legacy.is_some() {
+        tracing::info!("accepting the Flask tutorial's tokens (TESSERA_LEGACY_SECRET_KEY is set)");
+    }
+    let tokens = TokenIssuer::new(keys::key_set(config)?, ttl).with_legacy(legacy);
+    let accounts = Accounts::new(Arc::new(database), PasswordHasher::new(config.bcrypt_cost));
+    let users = UserCache::new(Duration::from_secs(config.revocation_sync_interval));
+    Ok(Auth::new(accounts, sessions, limits, tokens, users))
 }
 
 /// The configured database's connection pool, after applying migrations.
@@ -80,49 +102,22 @@ impl Application {
     /// Migrates the database, loads the keys and binds the listener. Binding port 0 picks
     /// a free port; [`Application::port`] tells which.
     pub fn build(config: &Config) -> anyhow::Result<Application> {
-        let keys = keys::key_set(config)?;
-        let ttl = seconds(config.token_ttl)?;
         let database = database(config)?;
         let pool = database.clone();
         let metrics = Metrics::new(Some(Box::new(move || {
             let (connections, idle) = pool.pool_usage();
             PoolUsage { connections, idle }
         })));
-        let sessions = Sessions::new(
-            Arc::new(database.clone()),
-            SessionPolicy {
-                lifetime: seconds(config.session_lifetime)?,
-                idle_timeout: seconds(config.session_idle_timeout)?,
-            },
-            RevokedSessions::new(ttl),
-        );
-        let mut limits = Limits::new(
-            Throttle::new(Arc::new(database.clone())),
-            i32::try_from(config.login_max_failures)?,
-            i32::try_from(config.register_max_per_hour)?,
-        );
-        limits.trust_forwarded_for = config.trust_forwarded_for;
-        let accounts = accounts_over(database, config);
-
-        let legacy = config.legacy_verifier()?;
-        if legacy.is_some() {
-            tracing::info!(
-                "accepting the Flask tutorial's tokens (TESSERA_LEGACY_SECRET_KEY is set)"
-            );
-        }
+        let auth = auth_over(database, config)?;
+        auth.warm_up();
         let state = AppState {
-            accounts,
-            tokens: TokenIssuer::new(keys, ttl).with_legacy(legacy),
+            auth,
             hashing: HashingPool::new(match config.hashing_concurrency {
                 0 => std::thread::available_parallelism().map_or(2, usize::from),
                 n => n,
             })
             .observed_by(&metrics),
-            sessions,
-            limits,
-            users: UserCache::new(std::time::Duration::from_secs(
-                config.revocation_sync_interval,
-            )),
+            trust_forwarded_for: config.trust_forwarded_for,
         };
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;

@@ -95,22 +95,24 @@ fn users_can_be_added_listed_changed_and_deleted() {
         "a brand new passphrase\n",
     );
     let db = format!("sqlite://{}/tessera.db", cli.dir.path().display());
-    let accounts = tessera_server::startup::accounts(&tessera_server::Config {
+    let auth = tessera_server::startup::auth(&tessera_server::Config {
         database_url: Some(db),
+        data_dir: cli.dir.path().to_path_buf(),
         bcrypt_cost: 4,
         ..Default::default()
     })
     .unwrap();
-    assert!(
-        accounts
-            .authenticate("alice", "a brand new passphrase")
-            .is_ok()
-    );
-    assert!(
-        accounts
-            .authenticate("alice", "correct horse battery staple")
-            .is_err()
-    );
+    let sign_in = |password| {
+        let client = tessera_domain::Client { address: "test" };
+        auth.sign_in(
+            "alice",
+            password,
+            tessera_domain::SessionKind::Refreshable,
+            client,
+        )
+    };
+    assert!(sign_in("a brand new passphrase").is_ok());
+    assert!(sign_in("correct horse battery staple").is_err());
 
     cli.ok(&["users", "delete", "Alice"], "");
     let missing = cli.run(&["users", "delete", "Alice"], "", &[]);

@@ -158,11 +158,22 @@ impl UserRepository for Database {
         id: UserId,
         password_hash: &str,
         updated_at: DateTime<Utc>,
+        keep_session: Option<&SessionId>,
     ) -> Result<bool, StoreError> {
         let Some(id) = row_id(id) else {
             return Ok(false);
         };
-        self.with(|conn| users::set_password_hash(conn, id, password_hash, updated_at.naive_utc()))
+        let keep = keep_session.map(|s| s.0.as_str());
+        self.with(|conn| {
+            users::set_password_hash(conn, id, password_hash, updated_at.naive_utc(), keep)
+        })
+    }
+
+    fn set_tokens_not_before(&self, id: UserId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let Some(id) = row_id(id) else {
+            return Ok(false);
+        };
+        self.with(|conn| users::set_tokens_not_before(conn, id, at.naive_utc()))
     }
 
     fn replace_password_hash(
@@ -238,8 +249,22 @@ impl SessionRepository for Database {
         expected: &str,
         replacement: &str,
         used_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        self.with(|conn| sessions::rotate(conn, &id.0, expected, replacement, used_at.naive_utc()))
+        self.with(|conn| {
+            sessions::rotate(
+                conn,
+                &id.0,
+                expected,
+                replacement,
+                used_at.naive_utc(),
+                expires_at.naive_utc(),
+            )
+        })
+    }
+
+    fn is_spent_refresh_hash(&self, id: &SessionId, hash: &str) -> Result<bool, StoreError> {
+        self.with(|conn| sessions::is_spent(conn, &id.0, hash))
     }
 
     fn revoke_session(&self, id: &SessionId, at: DateTime<Utc>) -> Result<bool, StoreError> {

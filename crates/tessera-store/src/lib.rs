@@ -14,6 +14,7 @@ mod error;
 mod import;
 mod migrations;
 mod models;
+pub mod rekey;
 mod schema;
 mod sessions;
 #[cfg(feature = "testing")]
@@ -25,4 +26,5 @@ mod users;
 pub use connection::{Backend, DbConnection, redact_url};
 pub use database::{Database, PoolOptions};
 pub use error::Error;
-pub use migrations::run_migrations;
+pub use migrations::{migrate, run_migrations};
+pub use rekey::{KeyCollision, MigrationReport, RekeyReport, rekey_usernames};

@@ -2,6 +2,7 @@
 use diesel::connection::SimpleConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use crate::rekey::MigrationReport;
 use crate::{Backend, Error};
 
 #[cfg(feature = "sqlite")]
@@ -11,16 +12,23 @@ const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgre
 #[cfg(feature = "mysql")]
 const MYSQL: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
 
-/// Applies every pending migration embedded in the binary and returns how many ran.
+/// Applies every pending migration embedded in the binary and returns how many ran, then
+/// brings stale username keys up to date ([`crate::rekey`]; collisions are logged, see
+/// [`migrate`] for the report).
 ///
 /// Safe to call from several processes at once: PostgreSQL and MySQL take a database-wide
 /// advisory lock for the duration, SQLite an exclusive transaction.
 pub fn run_migrations(url: &str) -> Result<usize, Error> {
+    migrate(url).map(|report| report.applied)
+}
+
+/// [`run_migrations`], reporting what the rekeying after the migrations did.
+pub fn migrate(url: &str) -> Result<MigrationReport, Error> {
     let backend = Backend::from_url(url)?;
     let mut connection = crate::connection::establish(url)?;
     let migration_error =
         |e: Box<dyn std::error::Error + Send + Sync>| Error::Migration(e.to_string());
-    match (&mut connection, backend) {
+    let applied = match (&mut connection, backend) {
         #[cfg(feature = "sqlite")]
         (crate::DbConnection::Sqlite(conn), Backend::Sqlite) => {
             // The exclusive transaction holds the file's write lock across the check for
@@ -45,5 +53,9 @@ pub fn run_migrations(url: &str) -> Result<usize, Error> {
         }
         #[allow(unreachable_patterns)]
         _ => Err(Error::BackendNotBuilt(backend.name())),
-    }
+    }?;
+    // After the lock is released: the rekeying is safe to race, and holding SQLite's write
+    // lock through a scan of every user would make other processes' writes time out.
+    let rekey = crate::rekey::rekey_users(&mut connection)?;
+    Ok(MigrationReport { applied, rekey })
 }

@@ -13,6 +13,7 @@ pub(crate) struct UserRow {
     pub password_hash: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub tokens_not_before: Option<NaiveDateTime>,
 }
 
 impl From<UserRow> for User {
@@ -23,6 +24,7 @@ impl From<UserRow> for User {
             password_hash: row.password_hash,
             created_at: DateTime::from_naive_utc_and_offset(row.created_at, Utc),
             updated_at: DateTime::from_naive_utc_and_offset(row.updated_at, Utc),
+            tokens_not_before: row.tokens_not_before.map(utc),
         }
     }
 }

@@ -22,6 +22,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    spent_refresh_secrets (secret_hash) {
+        secret_hash -> Text,
+        session_id -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Integer,
         username -> Text,
@@ -29,7 +37,13 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        tokens_not_before -> Nullable<Timestamp>,
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(login_throttle, sessions, users,);
+diesel::allow_tables_to_appear_in_same_query!(
+    login_throttle,
+    sessions,
+    spent_refresh_secrets,
+    users,
+);

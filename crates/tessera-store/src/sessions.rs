@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::DbConnection;
 use crate::models::SessionRow;
-use crate::schema::sessions;
+use crate::schema::{sessions, spent_refresh_secrets};
 
 pub(crate) fn insert(conn: &mut DbConnection, row: &SessionRow) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
@@ -23,25 +23,51 @@ pub(crate) fn by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Ses
 }
 
 /// Compare-and-swap of the refresh hash: concurrent refreshes of one secret cannot both win.
+/// The winner keeps the replaced hash as spent, in the same transaction, so presenting it
+/// again is recognised as reuse.
 pub(crate) fn rotate(
     conn: &mut DbConnection,
     id: &str,
     expected: &str,
     replacement: &str,
     used_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let changed = diesel::update(
-        sessions::table
-            .find(id)
-            .filter(sessions::refresh_hash.eq(expected))
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set((
-        sessions::refresh_hash.eq(replacement),
-        sessions::last_used_at.eq(used_at),
-    ))
-    .execute(conn)?;
-    Ok(changed > 0)
+    conn.transaction(|conn| {
+        let changed = diesel::update(
+            sessions::table
+                .find(id)
+                .filter(sessions::refresh_hash.eq(expected))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set((
+            sessions::refresh_hash.eq(replacement),
+            sessions::last_used_at.eq(used_at),
+        ))
+        .execute(conn)?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        diesel::insert_into(spent_refresh_secrets::table)
+            .values((
+                spent_refresh_secrets::secret_hash.eq(expected),
+                spent_refresh_secrets::session_id.eq(id),
+                spent_refresh_secrets::expires_at.eq(expires_at),
+            ))
+            .execute(conn)?;
+        Ok(true)
+    })
+}
+
+/// Whether `hash` is a secret session `id` rotated out.
+pub(crate) fn is_spent(conn: &mut DbConnection, id: &str, hash: &str) -> QueryResult<bool> {
+    let found: Option<String> = spent_refresh_secrets::table
+        .find(hash)
+        .filter(spent_refresh_secrets::session_id.eq(id))
+        .select(spent_refresh_secrets::session_id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
 }
 
 pub(crate) fn revoke(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<bool> {
@@ -99,5 +125,9 @@ pub(crate) fn revoked_since(
 }
 
 pub(crate) fn delete_expired(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(
+        spent_refresh_secrets::table.filter(spent_refresh_secrets::expires_at.lt(before)),
+    )
+    .execute(conn)?;
     diesel::delete(sessions::table.filter(sessions::expires_at.lt(before))).execute(conn)
 }

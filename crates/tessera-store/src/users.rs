@@ -57,17 +57,38 @@ pub(crate) fn all(conn: &mut DbConnection) -> QueryResult<Vec<UserRow>> {
         .load(conn)
 }
 
+/// A new password: the hash, the end of older session-less tokens, and the end of every
+/// session but `keep`, in one transaction.
 pub(crate) fn set_password_hash(
     conn: &mut DbConnection,
     id: i32,
     password_hash: &str,
     updated_at: NaiveDateTime,
+    keep: Option<&str>,
+) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        let changed = diesel::update(users::table.find(id))
+            .set((
+                users::password_hash.eq(password_hash),
+                users::updated_at.eq(updated_at),
+                users::tokens_not_before.eq(updated_at),
+            ))
+            .execute(conn)?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        crate::sessions::revoke_for_user(conn, id, keep, updated_at)?;
+        Ok(true)
+    })
+}
+
+pub(crate) fn set_tokens_not_before(
+    conn: &mut DbConnection,
+    id: i32,
+    at: NaiveDateTime,
 ) -> QueryResult<bool> {
     let changed = diesel::update(users::table.find(id))
-        .set((
-            users::password_hash.eq(password_hash),
-            users::updated_at.eq(updated_at),
-        ))
+        .set(users::tokens_not_before.eq(at))
         .execute(conn)?;
     Ok(changed > 0)
 }

@@ -17,7 +17,10 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
     /// Not a well-formed token: bad structure, base64, JSON, duplicate JSON keys,
-    /// claims of the wrong type or range, or a token over [`MAX_TOKEN_LEN`](crate::MAX_TOKEN_LEN).
+    /// claims of the wrong type or range, a header with `crit`, or a token over
+    /// [`MAX_TOKEN_LEN`](crate::MAX_TOKEN_LEN). For legacy tokens, also a lifetime
+    /// (`exp − iat`) over the verifier's
+    /// [maximum](crate::legacy::LegacyVerifier::with_max_lifetime).
     Malformed,
     /// The header names an algorithm outside the allowlist (or none at all).
     UnsupportedAlgorithm,
@@ -27,7 +30,7 @@ pub enum ErrorKind {
     BadSignature,
     /// The token's `exp` has passed.
     Expired,
-    /// The token's `nbf` lies in the future.
+    /// The token's `nbf` or `iat` lies in the future.
     NotYetValid,
 }
 

@@ -184,9 +184,12 @@ impl Key {
 ///   tokens from tools that omit `kid` keep working across a rotation;
 /// - the HMAC is checked, in constant time, over the bytes exactly as received,
 ///   before any claim is read;
+/// - a header with `crit` is [`Malformed`](ErrorKind::Malformed), whatever its value
+///   (RFC 7515 §4.1.11: no extension is understood);
 /// - `exp` is required: the token is [`Expired`](ErrorKind::Expired) from the
-///   second `exp` on, and [`NotYetValid`](ErrorKind::NotYetValid) before `nbf`,
-///   both widened by the leeway (0 unless set with [`KeySet::with_leeway`]);
+///   second `exp` on, and [`NotYetValid`](ErrorKind::NotYetValid) before `nbf` and
+///   before `iat` (a token is never issued in the future), all widened by the
+///   leeway (0 unless set with [`KeySet::with_leeway`]);
 /// - structure, encoding and claim types are strict: see [`ErrorKind::Malformed`].
 ///
 /// ```
@@ -259,7 +262,7 @@ impl KeySet {
     }
 
     /// Tolerates clocks that differ by up to `seconds`: `exp` is honoured that
-    /// much later and `nbf` that much earlier. The default is 0.
+    /// much later, `nbf` and `iat` that much earlier. The default is 0.
     ///
     /// ```
     /// use chrono::{Duration, TimeZone, Utc};
@@ -427,6 +430,11 @@ impl KeySet {
             if now < nbf.saturating_sub(self.leeway_seconds) {
                 return Err(Error::new(ErrorKind::NotYetValid, "nbf is in the future"));
             }
+        }
+        // A token cannot have been issued later than now: a future `iat` would outlive
+        // checks such as "issued after the last password change".
+        if now < claims.iat.saturating_sub(self.leeway_seconds) {
+            return Err(Error::new(ErrorKind::NotYetValid, "iat is in the future"));
         }
         Ok(claims)
     }

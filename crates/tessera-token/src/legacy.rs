@@ -13,10 +13,17 @@
 //!
 //! Differences from itsdangerous, all stricter except the last: base64url must be
 //! canonical and unpadded (itsdangerous never emits anything else), JSON may not
-//! repeat a key, `iat`, `exp` and `id` must be JSON integers, and any of the
-//! three algorithms is accepted under the one secret (itsdangerous checks against
-//! the algorithm it was configured with). Like itsdangerous, a token is still
-//! valid during the second named by `exp` and expires after it.
+//! repeat a key, `iat`, `exp` and `id` must be JSON integers, a header with `crit`
+//! is refused (RFC 7515 §4.1.11: no extension is understood; itsdangerous ignores
+//! it), `iat` may not lie in the future, `exp − iat` may not exceed a maximum
+//! lifetime ([`LegacyVerifier::with_max_lifetime`], one hour by default), and any
+//! of the three algorithms is accepted under the one secret (itsdangerous checks
+//! against the algorithm it was configured with). Like itsdangerous, a token is
+//! still valid during the second named by `exp` and expires after it.
+//!
+//! The last two date rules matter because whoever holds the secret — or a bug in
+//! the minting app — could otherwise make a token that never expires, or one whose
+//! `iat` stays "after the last password change" for ever.
 //!
 //! ```
 //! use chrono::DateTime;
@@ -34,7 +41,7 @@
 //! # Ok::<(), tessera_token::Error>(())
 //! ```
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use hmac::Hmac;
 use serde_json::Value;
 use sha2::{Sha256, Sha384, Sha512};
@@ -119,6 +126,10 @@ pub struct LegacyClaims {
 /// Verifies itsdangerous 1.1 `TimedJSONWebSignatureSerializer` tokens made
 /// with one secret; see the [module docs](self) for the exact rules.
 ///
+/// There is no clock-skew leeway: the Flask app and Tessera both take whole seconds
+/// (truncated) from their clocks, so with synchronised clocks a fresh token's `iat`
+/// is never ahead of the verifier's `now`.
+///
 /// ```
 /// use chrono::Utc;
 /// use tessera_token::{ErrorKind, Secret};
@@ -131,9 +142,22 @@ pub struct LegacyClaims {
 #[derive(Debug, Clone)]
 pub struct LegacyVerifier {
     secret: Secret,
+    max_lifetime: Duration,
 }
 
 impl LegacyVerifier {
+    /// The longest lifetime (`exp − iat`) accepted unless
+    /// [`with_max_lifetime`](LegacyVerifier::with_max_lifetime) says otherwise: one
+    /// hour, which is itsdangerous' own default `expires_in` and six times the
+    /// Flask tutorial's 600 seconds.
+    ///
+    /// ```
+    /// use tessera_token::legacy::LegacyVerifier;
+    ///
+    /// assert_eq!(LegacyVerifier::DEFAULT_MAX_LIFETIME, chrono::Duration::hours(1));
+    /// ```
+    pub const DEFAULT_MAX_LIFETIME: Duration = Duration::hours(1);
+
     /// A verifier for tokens signed with `secret`: the Flask app's `SECRET_KEY`,
     /// as the same bytes (a Python `str` key is used UTF-8 encoded).
     ///
@@ -145,15 +169,62 @@ impl LegacyVerifier {
     /// # let _ = verifier;
     /// ```
     pub fn new(secret: Secret) -> LegacyVerifier {
-        LegacyVerifier { secret }
+        LegacyVerifier {
+            secret,
+            max_lifetime: LegacyVerifier::DEFAULT_MAX_LIFETIME,
+        }
+    }
+
+    /// Refuses tokens whose `exp − iat` exceeds `max_lifetime` (in whole seconds, any
+    /// fraction dropped) as [`ErrorKind::Malformed`]. Set it to the longest
+    /// `expires_in` the Flask app used; the default is
+    /// [`DEFAULT_MAX_LIFETIME`](LegacyVerifier::DEFAULT_MAX_LIFETIME). A negative
+    /// duration refuses every token.
+    ///
+    /// ```
+    /// use chrono::{DateTime, Duration};
+    /// use tessera_token::{ErrorKind, Secret};
+    /// use tessera_token::legacy::LegacyVerifier;
+    ///
+    /// // HS256, id 42, iat 1700000000, exp 1700000600: a lifetime of 600 seconds.
+    /// let token = "eyJhbGciOiJIUzI1NiIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAwNjAwfQ.\
+    ///     eyJpZCI6NDJ9.7IEqS9fq3vDfE16haQD3hZgpLuD9Bhre1ENWH7SOh_8";
+    /// let at = DateTime::from_timestamp(1_700_000_100, 0).unwrap();
+    /// let secret = Secret::new("hard to guess string");
+    ///
+    /// let ten_minutes = LegacyVerifier::new(secret.clone()).with_max_lifetime(Duration::minutes(10));
+    /// assert_eq!(ten_minutes.verify(token, at)?.id, 42);
+    /// let five_minutes = LegacyVerifier::new(secret).with_max_lifetime(Duration::minutes(5));
+    /// assert_eq!(five_minutes.verify(token, at).unwrap_err().kind(), ErrorKind::Malformed);
+    /// # Ok::<(), tessera_token::Error>(())
+    /// ```
+    pub fn with_max_lifetime(mut self, max_lifetime: Duration) -> LegacyVerifier {
+        self.max_lifetime = max_lifetime;
+        self
+    }
+
+    /// The longest lifetime (`exp − iat`) this verifier accepts.
+    ///
+    /// ```
+    /// use tessera_token::Secret;
+    /// use tessera_token::legacy::LegacyVerifier;
+    ///
+    /// let verifier = LegacyVerifier::new(Secret::new("hard to guess string"));
+    /// assert_eq!(verifier.max_lifetime(), LegacyVerifier::DEFAULT_MAX_LIFETIME);
+    /// ```
+    pub fn max_lifetime(&self) -> Duration {
+        self.max_lifetime
     }
 
     /// Verifies `token` at time `now`.
     ///
     /// Errors use the crate's [`ErrorKind`]s: `UnsupportedAlgorithm` for an
     /// `alg` other than HS256/HS384/HS512, `BadSignature`, `Expired` once `now`
-    /// is past `exp`, and `Malformed` for everything structural, including a
-    /// missing or non-integer `exp`, `iat` or `id`.
+    /// is past `exp`, `NotYetValid` while `now` is before `iat`, and `Malformed`
+    /// for everything structural, including a header with `crit`, a missing or
+    /// non-integer `exp`, `iat` or `id`, and a lifetime `exp − iat` over
+    /// [`max_lifetime`](LegacyVerifier::max_lifetime). The dates are checked in
+    /// that order: lifetime, `exp`, `iat`. Sub-second precision of `now` is dropped.
     ///
     /// ```
     /// use chrono::DateTime;
@@ -168,6 +239,7 @@ impl LegacyVerifier {
     /// let at = |seconds| DateTime::from_timestamp(seconds, 0).unwrap();
     /// assert_eq!(verifier.verify(token, at(1_700_000_600))?.id, 42);
     /// assert_eq!(verifier.verify(token, at(1_700_000_601)).unwrap_err().kind(), ErrorKind::Expired);
+    /// assert_eq!(verifier.verify(token, at(1_699_999_999)).unwrap_err().kind(), ErrorKind::NotYetValid);
     /// # Ok::<(), tessera_token::Error>(())
     /// ```
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<LegacyClaims, Error> {
@@ -175,6 +247,12 @@ impl LegacyVerifier {
         let header = strict_json::parse_object(&compact::decode_segment(segments.header)?)?;
         let payload = compact::decode_segment(segments.payload)?;
         let alg = LegacyAlgorithm::from_header(header.get("alg"))?;
+        // RFC 7515 §4.1.11: extensions we do not implement must not be ignored.
+        if header.contains_key("crit") {
+            return Err(Error::malformed(
+                "critical header extensions are not supported",
+            ));
+        }
         let signature = compact::decode_signature(segments.signature)?;
 
         if !alg.mac_matches(
@@ -198,9 +276,17 @@ impl LegacyVerifier {
             .and_then(Value::as_i64)
             .ok_or(Error::malformed("payload id is missing or not an integer"))?;
 
+        // Both dates are within chrono's range, so the difference cannot overflow.
+        if exp.saturating_sub(iat) > self.max_lifetime.num_seconds() {
+            return Err(Error::malformed("exp - iat exceeds the maximum lifetime"));
+        }
+        let now = now.timestamp();
         // itsdangerous: expired only when exp < now.
-        if now.timestamp() > exp {
+        if now > exp {
             return Err(Error::new(ErrorKind::Expired, "exp has passed"));
+        }
+        if now < iat {
+            return Err(Error::new(ErrorKind::NotYetValid, "iat is in the future"));
         }
         Ok(LegacyClaims { id, iat, exp, alg })
     }

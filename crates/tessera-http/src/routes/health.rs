@@ -3,8 +3,9 @@
 use actix_web::{HttpResponse, web};
 use tessera_api::Health;
 
+use crate::blocking::blocking;
 use crate::error::ApiError;
-use crate::routes::{blocking, resource};
+use crate::routes::resource;
 use crate::state::AppState;
 
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
@@ -40,8 +41,8 @@ pub(crate) async fn healthz() -> HttpResponse {
 )]
 /// The database answers; 503 otherwise, so a load balancer stops sending traffic here.
 pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let accounts = state.accounts.clone();
-    blocking(move || accounts.users().ping().map_err(tessera_domain::Error::from)).await?;
+    let auth = state.auth.clone();
+    blocking(move || auth.ping()).await?;
     Ok(HttpResponse::Ok().json(Health {
         status: "ok".to_owned(),
     }))

@@ -4,7 +4,8 @@
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Serialize;
-use tessera_api::{Credentials, TutorialUser};
+use tessera_api::{Credentials, TutorialUser, codes};
+use tessera_domain::{Client, SessionKind};
 
 use crate::auth::{self, TutorialAuthUser};
 use crate::error::{ApiError, Challenge};
@@ -35,7 +36,11 @@ async fn register(
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
     let Credentials { username, password } = body.into_inner();
-    let user = super::register(&state, &request, username, password).await?;
+    let (auth, address) = (state.auth.clone(), state.client_address(&request));
+    let user = state
+        .hashing
+        .run(move || auth.register(&username, &password, Client { address: &address }))
+        .await?;
     flask_json(&TutorialUser {
         username: user.username,
     })
@@ -58,14 +63,21 @@ async fn login(
         }
         None => return Err(ApiError::missing_credentials(challenge)),
     };
-    let user = super::sign_in(&state, &metrics, &request, username, password, challenge).await?;
-    // A session as long as the token, so "sign out everywhere" reaches tutorial tokens too.
-    let (sessions, ttl, user_id) = (state.sessions.clone(), state.tokens.ttl(), user.id);
-    let (session, _) =
-        super::blocking(move || sessions.start_for(user_id, chrono::Utc::now(), ttl)).await?;
-    let token = state.tokens.issue(&user, &session.id)?;
+    let (auth, address) = (state.auth.clone(), state.client_address(&request));
+    let signed_in = state
+        .hashing
+        .run(move || {
+            let client = Client { address: &address };
+            auth.sign_in(&username, &password, SessionKind::AccessOnly, client)
+        })
+        .await;
+    metrics.sign_in_outcome(&signed_in);
+    let signed_in = signed_in.map_err(|error| match error.code() {
+        codes::INVALID_CREDENTIALS => ApiError::invalid_credentials(challenge),
+        _ => error,
+    })?;
     metrics.token(TokenEvent::Issued);
-    let mut response = flask_json(&token)?;
+    let mut response = flask_json(&signed_in.access_token)?;
     no_store(&mut response);
     Ok(response)
 }

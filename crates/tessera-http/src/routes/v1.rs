@@ -2,19 +2,20 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::SecondsFormat;
-use chrono::Utc;
+use chrono::{SecondsFormat, Utc};
 use tessera_api::{
     AccountDeletion, Credentials, PasswordChange, RefreshRequest, SessionView, TokenResponse,
     UserView,
 };
-use tessera_domain::{RefreshToken, Session, SessionId, User};
+use tessera_domain::{Client, Error, Session, SessionKind, SignedIn, User};
 
 use crate::auth::AuthUser;
-use crate::error::{ApiError, Challenge};
+use crate::blocking::blocking;
+use crate::error::ApiError;
 use crate::metrics::{Metrics, TokenEvent};
+use crate::problems::{JsonBody, Throttled, TokenRequired, Unavailable};
+use crate::routes::resource;
 use crate::routes::tutorial::no_store;
-use crate::routes::{blocking, resource};
 use crate::state::AppState;
 
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
@@ -32,8 +33,7 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
             )
             .service(resource("/me/password", "PUT").route(web::put().to(change_password)))
             .service(resource("/sessions", "GET").route(web::get().to(list_sessions)))
-            .service(resource("/sessions/{id}", "DELETE").route(web::delete().to(end_session)))
-            .service(resource("/openapi.json", "GET").route(web::get().to(openapi))),
+            .service(resource("/sessions/{id}", "DELETE").route(web::delete().to(end_session))),
     );
 }
 
@@ -45,20 +45,30 @@ fn view(user: &User) -> UserView {
     }
 }
 
+/// Runs `use_case` with the client's address on the hashing pool.
+async fn hashing<T, F>(state: &AppState, request: &HttpRequest, use_case: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&tessera_domain::Auth, Client<'_>) -> Result<T, Error> + Send + 'static,
+    T: Send + 'static,
+{
+    let (auth, address) = (state.auth.clone(), state.client_address(request));
+    state
+        .hashing
+        .run(move || use_case(&auth, Client { address: &address }))
+        .await
+}
+
 #[utoipa::path(
     post,
     path = "/api/v1/users",
     tag = "v1",
-    description = "Creates an account. Usernames are unique regardless of letter case.",
+    description = "Creates an account. Usernames are unique regardless of letter case and width.",
     request_body = tessera_api::Credentials,
     responses(
-        (status = 429, description = "Too many attempts from this address or on this account; see Retry-After", body = tessera_api::Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait"))),
         (status = 201, description = "The new user", body = tessera_api::UserView, headers(("Location" = String, description = "The user's URL"))),
         (status = 409, description = "The username is taken", body = tessera_api::Problem, content_type = "application/problem+json"),
         (status = 400, description = "Malformed JSON, missing fields, or a field that breaks the policy (`field` says which)", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database cannot be reached", body = tessera_api::Problem, content_type = "application/problem+json")
+        Throttled, JsonBody, Unavailable
     )
 )]
 /// `POST /api/v1/users` → 201 with the user and its `Location`.
@@ -68,7 +78,10 @@ pub(crate) async fn register(
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
     let Credentials { username, password } = body.into_inner();
-    let user = super::register(&state, &request, username, password).await?;
+    let user = hashing(&state, &request, move |auth, client| {
+        auth.register(&username, &password, client)
+    })
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/users/{}", user.id)))
         .json(view(&user)))
@@ -86,9 +99,8 @@ pub(crate) async fn register(
     responses(
         (status = 200, description = "The user", body = tessera_api::UserView),
         (status = 400, description = "A malformed `Authorization` header", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token, or a malformed, forged or expired one", body = tessera_api::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not the caller's id", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database cannot be reached", body = tessera_api::Problem, content_type = "application/problem+json")
+        TokenRequired, Unavailable
     )
 )]
 pub(crate) async fn user_by_id(
@@ -108,13 +120,10 @@ pub(crate) async fn user_by_id(
     description = "Signs in: exchanges a username and password for an access token.",
     request_body = tessera_api::Credentials,
     responses(
-        (status = 429, description = "Too many attempts from this address or on this account; see Retry-After", body = tessera_api::Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait"))),
         (status = 200, description = "A signed access token", body = tessera_api::TokenResponse),
         (status = 401, description = "Wrong username or password (identical for both)", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 400, description = "Malformed JSON, missing fields, or a field that breaks the policy (`field` says which)", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database cannot be reached", body = tessera_api::Problem, content_type = "application/problem+json")
+        (status = 400, description = "Malformed JSON, missing fields, or a password over the length bound (`field` says which)", body = tessera_api::Problem, content_type = "application/problem+json"),
+        Throttled, JsonBody, Unavailable
     )
 )]
 /// `POST /api/v1/tokens` with `{username,password}` → an access token.
@@ -125,35 +134,26 @@ pub(crate) async fn issue_token(
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
     let Credentials { username, password } = body.into_inner();
-    let user = super::sign_in(
-        &state,
-        &metrics,
-        &request,
-        username,
-        password,
-        Challenge::Bearer,
-    )
-    .await?;
-    let (sessions, user_id) = (state.sessions.clone(), user.id);
-    let (session, refresh) = blocking(move || sessions.start(user_id, Utc::now())).await?;
-    token_response(&state, &metrics, &user, &session.id, refresh)
+    let signed_in = hashing(&state, &request, move |auth, client| {
+        auth.sign_in(&username, &password, SessionKind::Refreshable, client)
+    })
+    .await;
+    metrics.sign_in_outcome(&signed_in);
+    token_response(&state, &metrics, signed_in?)
 }
 
-/// An access token for `user` in `session`, with the session's new refresh token.
+/// The token pair of a sign-in or refresh.
 fn token_response(
     state: &AppState,
     metrics: &Metrics,
-    user: &User,
-    session: &SessionId,
-    refresh: RefreshToken,
+    signed_in: SignedIn,
 ) -> Result<HttpResponse, ApiError> {
-    let access_token = state.tokens.issue(user, session)?;
     metrics.token(TokenEvent::Issued);
     let mut response = HttpResponse::Ok().json(TokenResponse {
-        access_token,
+        access_token: signed_in.access_token,
         token_type: "Bearer".to_owned(),
-        expires_in: state.tokens.ttl().num_seconds(),
-        refresh_token: Some(refresh.expose().to_owned()),
+        expires_in: state.auth.token_ttl().num_seconds(),
+        refresh_token: signed_in.refresh_token.map(|r| r.expose().to_owned()),
     });
     no_store(&mut response);
     Ok(response)
@@ -168,8 +168,7 @@ fn token_response(
     responses(
         (status = 200, description = "The user", body = tessera_api::UserView),
         (status = 400, description = "A malformed `Authorization` header", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token, or a malformed, forged or expired one", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database cannot be reached", body = tessera_api::Problem, content_type = "application/problem+json")
+        TokenRequired, Unavailable
     )
 )]
 /// `GET /api/v1/me`.
@@ -177,26 +176,17 @@ pub(crate) async fn me(auth: AuthUser) -> HttpResponse {
     HttpResponse::Ok().json(view(&auth.user))
 }
 
-/// `GET /api/v1/openapi.json`: this API's OpenAPI 3.1 document.
-async fn openapi() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(crate::openapi::document())
-}
-
 #[utoipa::path(
     post,
     path = "/api/v1/tokens/refresh",
     tag = "v1",
-    description = "Exchanges a refresh token for a new access token and refresh token (rotation). A refresh token works once: presenting a used one ends its whole session.",
+    description = "Exchanges a refresh token for a new access token and refresh token (rotation). A refresh token works once: presenting a spent one ends its whole session.",
     request_body = tessera_api::RefreshRequest,
     responses(
         (status = 200, description = "A new token pair", body = tessera_api::TokenResponse),
-        (status = 401, description = "Unknown, used, expired or ended refresh token", body = tessera_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown, spent, expired or ended refresh token", body = tessera_api::Problem, content_type = "application/problem+json"),
         (status = 400, description = "Malformed JSON or missing fields", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database cannot be reached", body = tessera_api::Problem, content_type = "application/problem+json")
+        JsonBody, Unavailable
     )
 )]
 /// `POST /api/v1/tokens/refresh`.
@@ -206,36 +196,22 @@ pub(crate) async fn refresh(
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let RefreshRequest { refresh_token } = body.into_inner();
-    let (sessions, accounts) = (state.sessions.clone(), state.accounts.clone());
-    let refreshed = blocking(move || {
-        let Ok((session, refresh)) = sessions.refresh(&refresh_token, Utc::now())? else {
-            return Ok(None);
-        };
-        match accounts.find(session.user_id) {
-            Ok(user) => Ok(Some((user, session, refresh))),
-            Err(tessera_domain::Error::UserNotFound) => Ok(None),
-            Err(other) => Err(other),
-        }
-    })
-    .await?;
-    let Some((user, session, refresh)) = refreshed else {
-        return Err(ApiError::invalid_refresh_token());
-    };
+    let auth = state.auth.clone();
+    let signed_in = blocking(move || auth.refresh(&refresh_token)).await?;
     metrics.token(TokenEvent::Refreshed);
-    token_response(&state, &metrics, &user, &session.id, refresh)
+    token_response(&state, &metrics, signed_in)
 }
 
 #[utoipa::path(
     post,
     path = "/api/v1/logout",
     tag = "v1",
-    description = "Ends the session of the presented token: its access and refresh tokens stop working at once.",
+    description = "Ends the session of the presented token: its access and refresh tokens stop working at once. With a Flask tutorial token, every such token of the user ends.",
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Signed out"),
         (status = 400, description = "A malformed `Authorization` header", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token, or a malformed, forged, expired or revoked one", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database cannot be reached", body = tessera_api::Problem, content_type = "application/problem+json")
+        TokenRequired, Unavailable
     )
 )]
 /// `POST /api/v1/logout`.
@@ -244,42 +220,10 @@ pub(crate) async fn logout(
     metrics: web::Data<Metrics>,
     auth: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(sid) = auth.claims.sid {
-        let sessions = state.sessions.clone();
-        blocking(move || sessions.end(&SessionId(sid), Utc::now())).await?;
-        metrics.token(TokenEvent::Revoked);
-    }
+    let use_cases = state.auth.clone();
+    blocking(move || use_cases.sign_out(&auth)).await?;
+    metrics.token(TokenEvent::Revoked);
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Checks the signed-in user's password again, within the sign-in limits, for changes a
-/// stolen token alone must not be able to make. A wrong password is a 400 on `field`, not
-/// a 401, which clients would take for an ended session.
-async fn confirm_password(
-    state: &AppState,
-    metrics: &Metrics,
-    request: &HttpRequest,
-    auth: &AuthUser,
-    password: String,
-    field: &'static str,
-) -> Result<(), ApiError> {
-    let username = auth.user.username.clone();
-    match super::sign_in(
-        state,
-        metrics,
-        request,
-        username,
-        password,
-        Challenge::Bearer,
-    )
-    .await
-    {
-        Ok(_) => Ok(()),
-        Err(error) if error.code() == tessera_api::codes::INVALID_CREDENTIALS => {
-            Err(ApiError::invalid_field(field, "the password is wrong"))
-        }
-        Err(other) => Err(other),
-    }
 }
 
 #[utoipa::path(
@@ -290,13 +234,9 @@ async fn confirm_password(
     request_body = tessera_api::PasswordChange,
     security(("bearer" = [])),
     responses(
-        (status = 429, description = "Too many attempts from this address or on this account; see Retry-After", body = tessera_api::Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait"))),
         (status = 204, description = "Changed"),
         (status = 400, description = "Wrong current password, a new password that breaks the policy, or a malformed body", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token, or a malformed, forged, expired or revoked one", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database cannot be reached", body = tessera_api::Problem, content_type = "application/problem+json")
+        Throttled, TokenRequired, JsonBody, Unavailable
     )
 )]
 /// `PUT /api/v1/me/password`.
@@ -311,38 +251,24 @@ pub(crate) async fn change_password(
         current_password,
         new_password,
     } = body.into_inner();
-    confirm_password(
-        &state,
-        &metrics,
-        &request,
-        &auth,
-        current_password,
-        "current_password",
-    )
+    // The outcome comes back whole, so each password error names its own field.
+    let outcome = hashing(&state, &request, move |use_cases, client| {
+        Ok(use_cases.change_password(&auth, &current_password, &new_password, client))
+    })
     .await?;
-    let (accounts, sessions, user_id) =
-        (state.accounts.clone(), state.sessions.clone(), auth.user.id);
-    let keep = auth.claims.sid.map(SessionId);
-    let ended = state
-        .hashing
-        .run(move || {
-            accounts
-                .set_password(user_id, &new_password)
-                .map_err(|e| match e {
-                    tessera_domain::Error::InvalidPassword(e) => {
-                        ApiError::invalid_field("new_password", e.to_string())
-                    }
-                    other => other.into(),
-                })?;
-            sessions
-                .end_all(user_id, keep.as_ref(), Utc::now())
-                .map_err(ApiError::from)
-        })
-        .await??;
-    for _ in 0..ended {
+    let ended = outcome.map_err(|error| match error {
+        Error::WrongPassword => ApiError::invalid_field("current_password", error.to_string()),
+        Error::InvalidPassword(e) => ApiError::invalid_field("new_password", e.to_string()),
+        other => other.into(),
+    })?;
+    count_revoked(&metrics, ended);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn count_revoked(metrics: &Metrics, sessions: usize) {
+    for _ in 0..sessions {
         metrics.token(TokenEvent::Revoked);
     }
-    Ok(HttpResponse::NoContent().finish())
 }
 
 #[utoipa::path(
@@ -353,13 +279,9 @@ pub(crate) async fn change_password(
     request_body = tessera_api::AccountDeletion,
     security(("bearer" = [])),
     responses(
-        (status = 429, description = "Too many attempts from this address or on this account; see Retry-After", body = tessera_api::Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait"))),
         (status = 204, description = "Deleted"),
         (status = 400, description = "Wrong password or a malformed body", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token, or a malformed, forged, expired or revoked one", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database cannot be reached", body = tessera_api::Problem, content_type = "application/problem+json")
+        Throttled, TokenRequired, JsonBody, Unavailable
     )
 )]
 /// `DELETE /api/v1/me`.
@@ -371,19 +293,11 @@ pub(crate) async fn delete_account(
     body: web::Json<AccountDeletion>,
 ) -> Result<HttpResponse, ApiError> {
     let password = body.into_inner().password;
-    confirm_password(&state, &metrics, &request, &auth, password, "password").await?;
-    let (accounts, sessions, user_id) =
-        (state.accounts.clone(), state.sessions.clone(), auth.user.id);
-    let ended = blocking(move || {
-        let ended = sessions.end_all(user_id, None, Utc::now())?;
-        accounts.delete(user_id)?;
-        Ok(ended)
+    let ended = hashing(&state, &request, move |use_cases, client| {
+        use_cases.delete_account(&auth, &password, client)
     })
     .await?;
-    state.users.forget(user_id);
-    for _ in 0..ended {
-        metrics.token(TokenEvent::Revoked);
-    }
+    count_revoked(&metrics, ended);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -407,8 +321,7 @@ fn session_view(session: &Session, current: Option<&str>) -> SessionView {
     responses(
         (status = 200, description = "Live sessions", body = [tessera_api::SessionView]),
         (status = 400, description = "A malformed `Authorization` header", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token, or a malformed, forged, expired or revoked one", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database cannot be reached", body = tessera_api::Problem, content_type = "application/problem+json")
+        TokenRequired, Unavailable
     )
 )]
 /// `GET /api/v1/sessions`.
@@ -416,11 +329,12 @@ pub(crate) async fn list_sessions(
     state: web::Data<AppState>,
     auth: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
-    let (sessions, user_id) = (state.sessions.clone(), auth.user.id);
-    let live = blocking(move || sessions.list(user_id, Utc::now())).await?;
+    let use_cases = state.auth.clone();
+    let current = auth.session().map(|s| s.0.clone());
+    let live = blocking(move || use_cases.sessions(&auth)).await?;
     let views: Vec<SessionView> = live
         .iter()
-        .map(|s| session_view(s, auth.claims.sid.as_deref()))
+        .map(|s| session_view(s, current.as_deref()))
         .collect();
     Ok(HttpResponse::Ok().json(views))
 }
@@ -435,9 +349,8 @@ pub(crate) async fn list_sessions(
     responses(
         (status = 204, description = "Ended"),
         (status = 400, description = "A malformed `Authorization` header", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token, or a malformed, forged, expired or revoked one", body = tessera_api::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session of this user", body = tessera_api::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database cannot be reached", body = tessera_api::Problem, content_type = "application/problem+json")
+        TokenRequired, Unavailable
     )
 )]
 /// `DELETE /api/v1/sessions/{id}`.
@@ -447,21 +360,8 @@ pub(crate) async fn end_session(
     auth: AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (sessions, user_id, id) = (
-        state.sessions.clone(),
-        auth.user.id,
-        SessionId(id.into_inner()),
-    );
-    let ended = blocking(move || match sessions.find(&id)? {
-        Some(session) if session.user_id == user_id && session.revoked_at.is_none() => {
-            sessions.end(&id, Utc::now())
-        }
-        _ => Ok(false),
-    })
-    .await?;
-    if !ended {
-        return Err(ApiError::not_found());
-    }
+    let use_cases = state.auth.clone();
+    blocking(move || use_cases.end_session(&auth, &id)).await?;
     metrics.token(TokenEvent::Revoked);
     Ok(HttpResponse::NoContent().finish())
 }

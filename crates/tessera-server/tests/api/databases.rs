@@ -35,8 +35,8 @@ async fn fifty_concurrent_registrations_make_one_user(backend: Backend) {
         49,
         "{statuses:?}"
     );
-    let accounts = tessera_server::startup::accounts(&app.config).unwrap();
-    assert_eq!(accounts.users().list_users().unwrap().len(), 1);
+    let auth = tessera_server::startup::auth(&app.config).unwrap();
+    assert_eq!(auth.list_users().unwrap().len(), 1);
 }
 
 /// `url` rewritten to reach its server through a new proxy.

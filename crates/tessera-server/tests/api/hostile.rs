@@ -39,7 +39,7 @@ fn kid() -> String {
 
 fn claims(exp: &str) -> String {
     let now = chrono::Utc::now().timestamp();
-    format!(r#"{{"sub":"1","iat":{now},"exp":{exp},"jti":"x"}}"#)
+    format!(r#"{{"sub":"1","iat":{now},"exp":{exp},"jti":"x","sid":"s"}}"#)
 }
 
 async fn hostile_tokens_are_401(backend: Backend) {
@@ -105,6 +105,31 @@ async fn hostile_tokens_are_401(backend: Backend) {
             forge(&good_header, &claims("99999999999999999999999")),
         ),
         ("exp in the past", forge(&good_header, &claims("1"))),
+        (
+            "no sid: Tessera issues no token without a session",
+            forge(&good_header, &claims(&later).replace(r#","sid":"s""#, "")),
+        ),
+        (
+            "empty sid",
+            forge(
+                &good_header,
+                &claims(&later).replace(r#""sid":"s""#, r#""sid":"""#),
+            ),
+        ),
+        (
+            "sub with a leading zero names nobody",
+            forge(
+                &good_header,
+                &claims(&later).replace(r#""sub":"1""#, r#""sub":"01""#),
+            ),
+        ),
+        (
+            "iat in the future",
+            forge(
+                &good_header,
+                &format!(r#"{{"sub":"1","iat":{later},"exp":{later}9,"jti":"x","sid":"s"}}"#),
+            ),
+        ),
         (
             "control: NUL inside a signed claim is data, not an attack",
             forge(

@@ -509,6 +509,65 @@ async fn a_flask_token_for_a_user_that_was_not_imported_is_refused(backend: Back
     assert_eq!(body["code"], "invalid_token");
 }
 
+/// A Flask token has no session, so it ends by its user's `tokens_not_before`: signing out
+/// with it ends it (and the user's other Flask tokens), and so does a password change.
+async fn a_flask_token_ends_with_logout_and_with_a_password_change(backend: Backend) {
+    let Some(app) = spawn_with(backend, |config| {
+        config.legacy_secret_key = Some(SecretString::new(FLASK_SECRET));
+    })
+    .await
+    else {
+        return;
+    };
+    let mut ids = Vec::new();
+    for name in ["ann", "bob"] {
+        assert_eq!(app.register(name).await.status(), 200);
+        let user = database(&app)
+            .find_by_username(&Username::parse(name).unwrap())
+            .unwrap()
+            .unwrap();
+        ids.push(user.id.0);
+    }
+    let (Some(ann), Some(bob)) = (flask_tokens(ids[0]), flask_tokens(ids[1])) else {
+        return;
+    };
+    let (ann, ann_other, bob) = (&ann[0], &ann[1], &bob[0]);
+    for token in [ann, ann_other, bob] {
+        assert_eq!(app.get_bearer("/", token).await.status(), 200);
+    }
+
+    let logout = app
+        .client
+        .post(app.url("/api/v1/logout"))
+        .bearer_auth(ann)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    for token in [ann, ann_other] {
+        let body = problem(app.get_bearer("/", token).await, 401).await;
+        assert_eq!(body["detail"], "the token was revoked");
+    }
+    assert_eq!(app.get_bearer("/", bob).await.status(), 200, "only ann's");
+
+    let own = app
+        .tutorial_login("bob", PASSWORD)
+        .await
+        .json::<String>()
+        .await
+        .unwrap();
+    let change = app
+        .client
+        .put(app.url("/api/v1/me/password"))
+        .bearer_auth(&own)
+        .json(&json!({"current_password": PASSWORD, "new_password": "a completely new passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(change.status(), 204);
+    problem(app.get_bearer("/", bob).await, 401).await;
+}
+
 async fn an_unsupported_stored_hash_is_refused_like_a_wrong_password(backend: Backend) {
     let Some(app) = spawn(backend).await else {
         return;
@@ -542,6 +601,7 @@ backend_tests!(
     a_failed_import_changes_nothing_and_exits_non_zero,
     flask_tokens_are_accepted_until_they_expire_only_with_the_legacy_key,
     a_flask_token_for_a_user_that_was_not_imported_is_refused,
+    a_flask_token_ends_with_logout_and_with_a_password_change,
     an_unsupported_stored_hash_is_refused_like_a_wrong_password,
 );
 
@@ -557,9 +617,29 @@ fn verify(dir: &Path, legacy: bool, args: &[&str]) -> (Value, bool) {
     (stdout_json(&output), output.status.success())
 }
 
+/// The use cases over the database `tessera token verify` opens when run in `dir`.
+fn cli_auth(dir: &Path) -> tessera_domain::Auth {
+    tessera_server::startup::auth(&tessera_server::config::Config {
+        secret_key: Some(SecretString::new(SECRET)),
+        data_dir: dir.join("data"),
+        bcrypt_cost: 4,
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+/// Users with ids 1 to `count` in that database.
+fn add_users(dir: &Path, count: usize) {
+    let auth = cli_auth(dir);
+    for i in 1..=count {
+        auth.add_user(&format!("user{i}"), PASSWORD).unwrap();
+    }
+}
+
 #[test]
 fn token_verify_reports_a_flask_token_valid_inside_its_window_and_expired_after() {
     let dir = tempfile::tempdir().unwrap();
+    add_users(dir.path(), 5);
     let iat = 1_700_000_000_i64;
     let Some(made) = fixtures(json!({"tokens": [
         {"secret": FLASK_SECRET, "id": 5, "expires_in": 600, "iat": iat},
@@ -610,31 +690,64 @@ fn token_verify_reports_a_flask_token_valid_inside_its_window_and_expired_after(
 }
 
 #[test]
-fn token_verify_reports_tessera_tokens_and_malformed_input() {
+fn token_verify_reports_tessera_tokens_their_session_and_malformed_input() {
     let dir = tempfile::tempdir().unwrap();
+    let auth = cli_auth(dir.path());
+    auth.add_user("ann", PASSWORD).unwrap();
+    let client = tessera_domain::Client { address: "test" };
+    let signed_in = auth
+        .sign_in(
+            "ann",
+            PASSWORD,
+            tessera_domain::SessionKind::Refreshable,
+            client,
+        )
+        .unwrap();
+    let token = signed_in.access_token;
+
+    let (report, ok) = verify(dir.path(), true, &[&token]);
+    assert!(ok, "{report}");
+    assert_eq!(report["format"], "jwt");
+    assert_eq!(report["session"], "live");
+    assert_eq!(report["user_exists"], true);
+    assert_eq!(report["claims"]["sub"], signed_in.user.id.to_string());
+    assert_eq!(report["header"]["alg"], "HS256");
+    let later = (chrono::Utc::now().timestamp() + 3600).to_string();
+    let (report, ok) = verify(dir.path(), false, &[&token, "--at", &later]);
+    assert!(!ok);
+    assert_eq!(report["error"], "expired");
+
+    // Signed out: the signature still holds, the token does not.
+    let who = auth.authenticate(&token).unwrap();
+    auth.sign_out(&who).unwrap();
+    let mut env = vec![("TESSERA_SECRET_KEY", SECRET)];
+    env.push(("TESSERA_LOG", "warn"));
+    let output = tessera(dir.path(), &env, &["token", "verify", &token]);
+    assert!(!output.status.success());
+    let report = stdout_json(&output);
+    assert_eq!(
+        (&report["valid"], &report["error"], &report["session"]),
+        (&json!(false), &json!("session_ended"), &json!("ended"))
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the session has ended"), "{stderr}");
+
+    // A token without a session, and one for a user who does not exist.
     let config = tessera_server::config::Config {
         secret_key: Some(SecretString::new(SECRET)),
         ..Default::default()
     };
     let keys = tessera_server::keys::key_set(&config).unwrap();
-    let issued = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-    let token = keys
-        .sign(&tessera_token::Claims::new(
-            "42",
-            "jti-1",
-            issued,
-            chrono::Duration::seconds(600),
-        ))
-        .unwrap();
-
-    let (report, ok) = verify(dir.path(), true, &[&token, "--at", "1700000100"]);
-    assert!(ok, "{report}");
-    assert_eq!(report["format"], "jwt");
-    assert_eq!(report["claims"]["sub"], "42");
-    assert_eq!(report["header"]["alg"], "HS256");
-    let (report, ok) = verify(dir.path(), false, &[&token, "--at", "1700000600"]);
-    assert!(!ok);
-    assert_eq!(report["error"], "expired");
+    let now = chrono::Utc::now();
+    let claims = tessera_token::Claims::new("42", "jti-1", now, chrono::Duration::seconds(600));
+    let (report, _) = verify(dir.path(), true, &[&keys.sign(&claims).unwrap()]);
+    assert_eq!(report["error"], "no_session");
+    let ghost = keys.sign(&claims.with_sid("s")).unwrap();
+    let (report, _) = verify(dir.path(), true, &[&ghost]);
+    assert_eq!(
+        (&report["error"], &report["user_exists"], &report["session"]),
+        (&json!("user_gone"), &json!(false), &json!("ended"))
+    );
 
     let (report, ok) = verify(dir.path(), true, &["not.a.token"]);
     assert!(!ok);

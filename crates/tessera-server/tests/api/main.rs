@@ -39,6 +39,7 @@ macro_rules! server_backend_tests {
 }
 
 mod databases;
+mod holes;
 mod hostile;
 mod legacy;
 mod limits;

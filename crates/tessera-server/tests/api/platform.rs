@@ -182,7 +182,7 @@ async fn an_unreachable_database_is_a_503_not_a_hang() {
         tessera_domain::SessionPolicy::default(),
         tessera_domain::RevokedSessions::new(chrono::Duration::minutes(10)),
     );
-    let limits = tessera_http::Limits::new(
+    let limits = tessera_domain::Limits::new(
         tessera_domain::Throttle::new(Arc::new(database.clone())),
         10,
         20,
@@ -193,13 +193,17 @@ async fn an_unreachable_database_is_a_503_not_a_hang() {
         "k",
         tessera_token::Secret::new(vec![7; 32]),
     ));
-    let state = tessera_http::AppState {
+    let auth = tessera_domain::Auth::new(
         accounts,
-        tokens: tessera_http::TokenIssuer::new(keys, chrono::Duration::minutes(10)),
-        hashing: tessera_http::HashingPool::new(2),
         sessions,
         limits,
-        users: tessera_http::UserCache::default(),
+        tessera_domain::TokenIssuer::new(keys, chrono::Duration::minutes(10)),
+        tessera_domain::UserCache::new(Duration::from_secs(2)),
+    );
+    let state = tessera_http::AppState {
+        auth,
+        hashing: tessera_http::HashingPool::new(2),
+        trust_forwarded_for: false,
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -295,11 +295,10 @@ async fn a_deleted_users_token_stops_working(backend: Backend) {
         return;
     };
     let token = app.token_for("jack").await;
-    let accounts = tessera_server::startup::accounts(&app.config).unwrap();
-    let user = accounts.find_by_username("jack").unwrap();
+    let auth = tessera_server::startup::auth(&app.config).unwrap();
     // Deleted from outside the server, as `tessera users delete` does: the server learns of
     // it within the revocation sync interval.
-    accounts.delete(user.id).unwrap();
+    auth.delete_user("jack").unwrap();
     let refused = async || app.get_bearer("/", &token).await.status() == 401;
     assert!(crate::helpers::eventually(std::time::Duration::from_secs(10), refused).await);
     let response = app.get_bearer("/", &token).await;

@@ -48,4 +48,5 @@ macro_rules! backend_tests {
 }
 
 mod import;
+mod rekey;
 mod repository;

@@ -5,7 +5,9 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use chrono::{DurationRound, TimeDelta, Utc};
-use tessera_domain::{NewUser, StoreError, UserId, UserRepository, Username};
+use tessera_domain::{
+    NewUser, Session, SessionId, SessionRepository, StoreError, UserId, UserRepository, Username,
+};
 use tessera_store::testing::TestDatabase;
 use tessera_store::{Backend, Database, PoolOptions};
 
@@ -67,7 +69,7 @@ fn missing_users_are_none(db: &Database) {
     assert!(db.find_by_id(UserId(i64::MAX)).unwrap().is_none());
     assert!(!db.delete_user(UserId(12345)).unwrap());
     assert!(
-        !db.update_password_hash(UserId(12345), "x", Utc::now())
+        !db.update_password_hash(UserId(12345), "x", Utc::now(), None)
             .unwrap()
     );
 }
@@ -88,14 +90,98 @@ fn list_is_ordered_by_id(db: &Database) {
 fn password_hash_updates(db: &Database) {
     let user = insert(db, "dave").unwrap();
     let later = user.updated_at + TimeDelta::seconds(5);
+    let session = |id: &str| Session {
+        id: SessionId(id.to_owned()),
+        user_id: user.id,
+        created_at: user.created_at,
+        last_used_at: user.created_at,
+        expires_at: later + TimeDelta::days(1),
+        revoked_at: None,
+    };
+    db.insert_session(&session("kept"), "h1").unwrap();
+    db.insert_session(&session("other"), "h2").unwrap();
+    assert_eq!(user.tokens_not_before, None);
     assert!(
-        db.update_password_hash(user.id, "$bcrypt-sha256$new", later)
-            .unwrap()
+        db.update_password_hash(
+            user.id,
+            "$bcrypt-sha256$new",
+            later,
+            Some(&SessionId("kept".into()))
+        )
+        .unwrap()
     );
     let reread = db.find_by_id(user.id).unwrap().unwrap();
     assert_eq!(reread.password_hash, "$bcrypt-sha256$new");
     assert_eq!(reread.updated_at, later);
     assert_eq!(reread.created_at, user.created_at);
+    assert_eq!(
+        reread.tokens_not_before,
+        Some(later),
+        "older legacy tokens end"
+    );
+    let live: Vec<String> = db
+        .live_sessions(user.id, later)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id.0)
+        .collect();
+    assert_eq!(
+        live,
+        ["kept"],
+        "every other session ended in the same change"
+    );
+    let even_later = later + TimeDelta::seconds(1);
+    assert!(db.set_tokens_not_before(user.id, even_later).unwrap());
+    assert_eq!(
+        db.find_by_id(user.id).unwrap().unwrap().tokens_not_before,
+        Some(even_later)
+    );
+}
+
+fn rotated_out_secrets_are_remembered_as_spent(db: &Database) {
+    let user = insert(db, "erin").unwrap();
+    let now = user.created_at;
+    let id = SessionId("s1".to_owned());
+    db.insert_session(
+        &Session {
+            id: id.clone(),
+            user_id: user.id,
+            created_at: now,
+            last_used_at: now,
+            expires_at: now + TimeDelta::days(1),
+            revoked_at: None,
+        },
+        "first",
+    )
+    .unwrap();
+    assert!(!db.is_spent_refresh_hash(&id, "first").unwrap());
+    let expires = now + TimeDelta::days(1);
+    assert!(
+        db.rotate_refresh_hash(&id, "first", "second", now, expires)
+            .unwrap()
+    );
+    assert!(
+        !db.rotate_refresh_hash(&id, "first", "third", now, expires)
+            .unwrap(),
+        "a spent secret cannot rotate again"
+    );
+    assert!(db.is_spent_refresh_hash(&id, "first").unwrap());
+    assert!(
+        !db.is_spent_refresh_hash(&id, "second").unwrap(),
+        "current, not spent"
+    );
+    assert!(!db.is_spent_refresh_hash(&id, "never issued").unwrap());
+    assert!(
+        !db.is_spent_refresh_hash(&SessionId("s2".into()), "first")
+            .unwrap(),
+        "spent for its own session only"
+    );
+    db.delete_expired_sessions(expires + TimeDelta::seconds(1))
+        .unwrap();
+    assert!(
+        !db.is_spent_refresh_hash(&id, "first").unwrap(),
+        "gone with the session"
+    );
 }
 
 fn deleted_user_is_gone_and_id_not_reused(db: &Database) {
@@ -156,6 +242,7 @@ backend_tests!(with_database:
     missing_users_are_none,
     list_is_ordered_by_id,
     password_hash_updates,
+    rotated_out_secrets_are_remembered_as_spent,
     deleted_user_is_gone_and_id_not_reused,
     racing_inserts_of_one_name_yield_one_user,
     ping_answers,

@@ -11,7 +11,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use libfuzzer_sys::fuzz_target;
 use sha2::{Sha256, Sha512};
@@ -25,7 +25,9 @@ fn run_all(token: &str) {
     let keys = KeySet::new(Key::new("k1", Secret::new(SECRET)))
         .with_verification_key(Key::new("k2", Secret::new("fuzz secret two")))
         .with_leeway(u32::MAX);
+    // The default lifetime bound, and the widest, so the date checks behind it run too.
     let legacy = LegacyVerifier::new(Secret::new(SECRET));
+    let unbounded = LegacyVerifier::new(Secret::new(SECRET)).with_max_lifetime(Duration::MAX);
     for now in [
         DateTime::UNIX_EPOCH,
         DateTime::<Utc>::MAX_UTC,
@@ -33,6 +35,7 @@ fn run_all(token: &str) {
     ] {
         let _ = keys.verify(token, now);
         let _ = legacy.verify(token, now);
+        let _ = unbounded.verify(token, now);
     }
     let _ = decode_unverified(token);
 }

@@ -563,7 +563,7 @@ fn maximal_leeway_and_extreme_dates_do_not_overflow() {
     let keys = keys().with_leeway(u32::MAX);
     let far = forge(
         HEADER,
-        br#"{"sub":"4","iat":0,"exp":8210266876799,"nbf":-8334601228800,"jti":"j"}"#,
+        br#"{"sub":"4","iat":-8334601228800,"exp":8210266876799,"nbf":-8334601228800,"jti":"j"}"#,
     );
     assert!(keys.verify(&far, t0()).is_ok());
     assert!(
@@ -573,6 +573,17 @@ fn maximal_leeway_and_extreme_dates_do_not_overflow() {
     assert!(
         keys.verify(&far, chrono::DateTime::<chrono::Utc>::MIN_UTC)
             .is_ok()
+    );
+    // An iat of 0 lies some 262,000 years after MIN_UTC, beyond even this leeway.
+    let iat_zero = forge(
+        HEADER,
+        br#"{"sub":"4","iat":0,"exp":8210266876799,"jti":"j"}"#,
+    );
+    assert_eq!(
+        keys.verify(&iat_zero, chrono::DateTime::<chrono::Utc>::MIN_UTC)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotYetValid
     );
 }
 
@@ -655,4 +666,89 @@ fn decode_unverified_shows_header_and_claims_but_no_garbage() {
             "{bad:?}"
         );
     }
+}
+
+/// A correctly signed token issued at `iat`, valid for 15 minutes from then.
+fn issued_at(iat: i64) -> String {
+    let payload = format!(
+        r#"{{"sub":"42","iat":{iat},"exp":{},"jti":"jti-1"}}"#,
+        iat + 900
+    );
+    forge(HEADER, payload.as_bytes())
+}
+
+#[test]
+fn a_future_iat_is_not_yet_valid() {
+    let keys = keys();
+    let now = t0().timestamp();
+    for iat in [now + 1, now + 60, now + 100 * 365 * 86_400] {
+        assert_eq!(
+            keys.verify(&issued_at(iat), t0()).unwrap_err().kind(),
+            ErrorKind::NotYetValid,
+            "iat {iat}"
+        );
+    }
+    assert!(keys.verify(&issued_at(now), t0()).is_ok());
+    assert!(keys.verify(&issued_at(now - 1), t0()).is_ok());
+    // Sub-second precision is dropped: 0.999 s before the second is still too early.
+    assert_eq!(
+        keys.verify(&issued_at(now), t0() - Duration::milliseconds(1))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotYetValid
+    );
+
+    // Claims issued by this crate with a clock ahead of the verifier's are refused too.
+    let ahead = keys
+        .sign(&Claims::new(
+            "42",
+            "j",
+            t0() + Duration::minutes(1),
+            Duration::minutes(15),
+        ))
+        .unwrap();
+    assert_eq!(
+        keys.verify(&ahead, t0()).unwrap_err().kind(),
+        ErrorKind::NotYetValid
+    );
+    assert!(keys.verify(&ahead, t0() + Duration::minutes(1)).is_ok());
+}
+
+#[test]
+fn the_leeway_widens_the_iat_check_like_nbf() {
+    let keys = keys().with_leeway(30);
+    let now = t0().timestamp();
+    assert!(keys.verify(&issued_at(now + 30), t0()).is_ok());
+    assert_eq!(
+        keys.verify(&issued_at(now + 31), t0()).unwrap_err().kind(),
+        ErrorKind::NotYetValid
+    );
+}
+
+#[test]
+fn crit_is_refused_whatever_its_value_or_spelling() {
+    for crit in [
+        r#""crit":["b64"],"b64":false"#,
+        r#""crit":["exp"]"#,
+        r#""crit":[]"#,
+        r#""crit":null"#,
+        r#""crit":"b64""#,
+        r#""crit":{"b64":false}"#,
+        r#""\u0063rit":["b64"]"#,
+    ] {
+        for header in [
+            format!(r#"{{"alg":"HS256","kid":"k1",{crit}}}"#),
+            format!(r#"{{{crit},"alg":"HS256","typ":"JWT","kid":"k1"}}"#),
+            format!(r#"{{"alg":"HS256",{crit}}}"#),
+        ] {
+            assert_eq!(
+                kind(&with_header(&header)),
+                ErrorKind::Malformed,
+                "{header}"
+            );
+        }
+    }
+    // Only the exact name: other fields are ignored.
+    let token = with_header(r#"{"alg":"HS256","kid":"k1","critical":true,"Crit":1}"#);
+    assert!(keys().verify(&token, t0()).is_ok());
 }

@@ -299,3 +299,193 @@ fn legacy_and_current_tokens_are_not_interchangeable() {
         .unwrap();
     assert_eq!(kind(&current), ErrorKind::Malformed);
 }
+
+/// An HS512 token in the itsdangerous layout with the given header dates, id 5.
+fn forge_dates(iat: i64, exp: i64) -> String {
+    forge_hs512(
+        &format!(r#"{{"alg":"HS512","iat":{iat},"exp":{exp}}}"#),
+        r#"{"id":5}"#,
+    )
+}
+
+#[test]
+fn a_lifetime_over_the_default_maximum_is_refused() {
+    let now = ts(ISSUED_AT + 60);
+    let hundred_years = 100 * 365 * 86_400;
+    let verifier = verifier();
+    for lifetime in [3601, 86_400, hundred_years] {
+        let token = forge_dates(ISSUED_AT, ISSUED_AT + lifetime);
+        assert_eq!(
+            verifier.verify(&token, now).unwrap_err().kind(),
+            ErrorKind::Malformed,
+            "lifetime {lifetime}"
+        );
+    }
+    // The default is one hour: itsdangerous' own default expires_in, six times the
+    // tutorial's 600 seconds.
+    for lifetime in [0, 600, 3600] {
+        let token = forge_dates(ISSUED_AT, ISSUED_AT + lifetime);
+        assert_eq!(
+            verifier.verify(&token, ts(ISSUED_AT)).unwrap().exp - ISSUED_AT,
+            lifetime
+        );
+    }
+}
+
+#[test]
+fn a_future_iat_is_not_yet_valid() {
+    let verifier = verifier();
+    let now = ISSUED_AT;
+    for iat in [now + 1, now + 60, now + 100 * 365 * 86_400] {
+        let token = forge_dates(iat, iat + 600);
+        assert_eq!(
+            verifier.verify(&token, ts(now)).unwrap_err().kind(),
+            ErrorKind::NotYetValid,
+            "iat {iat}"
+        );
+        // Once its iat has come, the same token verifies.
+        assert_eq!(verifier.verify(&token, ts(iat)).unwrap().iat, iat);
+    }
+    // Sub-second precision is dropped, as for exp: 0.999 s early is the same second.
+    let token = forge_dates(now, now + 600);
+    let early = ts(now) - chrono::Duration::milliseconds(1);
+    assert_eq!(
+        verifier.verify(&token, early).unwrap_err().kind(),
+        ErrorKind::NotYetValid
+    );
+    assert!(
+        verifier
+            .verify(&token, ts(now) + chrono::Duration::milliseconds(999))
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_crit_header_is_refused() {
+    let dates = format!(r#""iat":{ISSUED_AT},"exp":{EXPIRES_AT}"#);
+    for crit in [
+        r#""crit":["exp"]"#,
+        r#""crit":["b64"],"b64":false"#,
+        r#""crit":[]"#,
+        r#""crit":null"#,
+        r#""crit":"exp""#,
+        r#""\u0063rit":["exp"]"#,
+    ] {
+        for header in [
+            format!(r#"{{"alg":"HS512",{dates},{crit}}}"#),
+            format!(r#"{{{crit},"alg":"HS512",{dates}}}"#),
+        ] {
+            // Correctly signed, valid dates: only `crit` is wrong.
+            let token = forge_hs512(&header, r#"{"id":5}"#);
+            assert_eq!(kind(&token), ErrorKind::Malformed, "{header}");
+        }
+    }
+    // A name merely containing "crit" is just another ignored header field.
+    let token = forge_hs512(
+        &format!(r#"{{"alg":"HS512",{dates},"critical":true,"Crit":1}}"#),
+        r#"{"id":5}"#,
+    );
+    assert_eq!(verifier().verify(&token, ts(ISSUED_AT)).unwrap().id, 5);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// Correctly signed tokens with any dates: accepted exactly when `iat ≤ now ≤ exp`
+    /// (in whole seconds) and `exp − iat` is at most the default hour; otherwise the
+    /// kind says which rule failed, the lifetime first.
+    #[test]
+    fn dates_decide_validity_as_documented(
+        iat in -100_000i64..100_000,
+        lifetime in -10_000i64..10_000,
+        now in -100_000i64..100_000,
+    ) {
+        let (iat, exp, now) = (ISSUED_AT + iat, ISSUED_AT + iat + lifetime, ISSUED_AT + now);
+        let outcome = verifier().verify(&forge_dates(iat, exp), ts(now)).map_err(|e| e.kind());
+        let expected = if exp - iat > 3600 {
+            Err(ErrorKind::Malformed)
+        } else if now > exp {
+            Err(ErrorKind::Expired)
+        } else if now < iat {
+            Err(ErrorKind::NotYetValid)
+        } else {
+            Ok(LegacyClaims { id: 5, iat, exp, alg: LegacyAlgorithm::Hs512 })
+        };
+        proptest::prop_assert_eq!(outcome, expected);
+    }
+}
+
+#[test]
+fn with_max_lifetime_moves_the_bound() {
+    use chrono::Duration;
+
+    assert_eq!(verifier().max_lifetime(), Duration::hours(1));
+    assert_eq!(LegacyVerifier::DEFAULT_MAX_LIFETIME, Duration::hours(1));
+    let at = ts(ISSUED_AT + 60);
+    let week = 7 * 86_400;
+    let weekly = forge_dates(ISSUED_AT, ISSUED_AT + week);
+    assert_eq!(
+        verifier().verify(&weekly, at).unwrap_err().kind(),
+        ErrorKind::Malformed
+    );
+    let longer = verifier().with_max_lifetime(Duration::days(7));
+    assert_eq!(longer.max_lifetime(), Duration::days(7));
+    assert_eq!(longer.verify(&weekly, at).unwrap().exp, ISSUED_AT + week);
+    let shorter = verifier().with_max_lifetime(Duration::seconds(week - 1));
+    assert_eq!(
+        shorter.verify(&weekly, at).unwrap_err().kind(),
+        ErrorKind::Malformed
+    );
+
+    // The tutorial's own tokens (600 s) at a bound of exactly 600 s, and one under it;
+    // a fraction of a second is dropped from the bound.
+    let tutorial = fixture("hs512_default").token;
+    for (bound, accepted) in [
+        (Duration::seconds(600), true),
+        (Duration::milliseconds(600_999), true),
+        (Duration::seconds(599), false),
+        (Duration::milliseconds(599_999), false),
+        (Duration::zero(), false),
+        (Duration::seconds(-1), false),
+    ] {
+        let result = verifier().with_max_lifetime(bound).verify(&tutorial, at);
+        assert_eq!(result.is_ok(), accepted, "{bound:?}: {result:?}");
+    }
+    // A negative bound refuses even a token whose exp is its iat; zero accepts it.
+    let instant = forge_dates(ISSUED_AT, ISSUED_AT);
+    let now = ts(ISSUED_AT);
+    assert!(
+        verifier()
+            .with_max_lifetime(Duration::zero())
+            .verify(&instant, now)
+            .is_ok()
+    );
+    assert_eq!(
+        verifier()
+            .with_max_lifetime(Duration::seconds(-1))
+            .verify(&instant, now)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Malformed
+    );
+}
+
+#[test]
+fn extreme_dates_and_bounds_do_not_overflow() {
+    use chrono::{DateTime, Duration, Utc};
+
+    // The widest dates chrono represents, under the widest and narrowest bounds.
+    let (min, max) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+    let widest = forge_dates(min.timestamp(), max.timestamp());
+    let backwards = forge_dates(max.timestamp(), min.timestamp());
+    for bound in [Duration::MAX, Duration::MIN, Duration::zero()] {
+        let verifier = verifier().with_max_lifetime(bound);
+        for now in [min, max, ts(ISSUED_AT)] {
+            let _ = verifier.verify(&widest, now);
+            assert!(verifier.verify(&backwards, now).is_err());
+        }
+    }
+    let unbounded = verifier().with_max_lifetime(Duration::MAX);
+    assert!(unbounded.verify(&widest, min).is_ok());
+    assert!(unbounded.verify(&widest, max).is_ok());
+}

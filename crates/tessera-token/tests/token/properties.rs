@@ -4,7 +4,7 @@ use chrono::Duration;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use tessera_token::legacy::LegacyVerifier;
-use tessera_token::{Claims, Secret, decode_unverified};
+use tessera_token::{Claims, ErrorKind, Secret, decode_unverified};
 
 use crate::support::*;
 
@@ -125,6 +125,9 @@ fn exercise(input: &str) {
     let _ = keys().with_leeway(u32::MAX).verify(input, t0());
     let _ = decode_unverified(input);
     let _ = LegacyVerifier::new(Secret::new(SECRET)).verify(input, t0());
+    let _ = LegacyVerifier::new(Secret::new(SECRET))
+        .with_max_lifetime(Duration::MAX)
+        .verify(input, t0());
 }
 
 #[test]
@@ -145,5 +148,37 @@ fn every_bit_flip_and_every_ascii_substitution_is_rejected() {
                 assert!(keys.verify(&changed, t0()).is_err(), "accepted {changed:?}");
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Correctly signed claims with any dates and leeway: accepted exactly when
+    /// `now < exp + leeway`, `now ≥ nbf − leeway` and `now ≥ iat − leeway`; otherwise the
+    /// kind names the first rule broken, in that order.
+    #[test]
+    fn dates_decide_validity_as_documented(
+        iat in -100_000i64..100_000,
+        lifetime in -10_000i64..100_000,
+        nbf in proptest::option::of(-100_000i64..100_000),
+        now in -100_000i64..100_000,
+        leeway in prop_oneof![Just(0u32), 0u32..120],
+    ) {
+        let base = t0().timestamp();
+        let mut claims = Claims::new("42", "j", ts(base + iat), Duration::seconds(lifetime));
+        claims.nbf = nbf.map(|nbf| base + nbf);
+        let keys = keys().with_leeway(leeway);
+        let token = keys.sign(&claims).unwrap();
+        let (now, leeway) = (base + now, i64::from(leeway));
+
+        let expected = if now >= claims.exp + leeway {
+            Err(ErrorKind::Expired)
+        } else if claims.nbf.is_some_and(|nbf| now < nbf - leeway) || now < claims.iat - leeway {
+            Err(ErrorKind::NotYetValid)
+        } else {
+            Ok(claims)
+        };
+        prop_assert_eq!(keys.verify(&token, ts(now)).map_err(|e| e.kind()), expected);
     }
 }

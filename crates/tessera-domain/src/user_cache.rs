@@ -2,13 +2,13 @@
 //!
 //! An entry lives `ttl` (the revocation sync interval): that is already how long another
 //! process's revocation may take to arrive, and a deleted user's sessions are revoked, so
-//! caching adds no new window. Local deletions drop the entry at once.
+//! caching adds no new window. Changes made by this process drop the entry at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use tessera_domain::{User, UserId};
+use crate::{User, UserId};
 
 /// Most users kept; past it the cache starts over (cheap, and rare: one entry per active
 /// user per `ttl`).
@@ -64,12 +64,6 @@ impl UserCache {
     }
 }
 
-impl Default for UserCache {
-    fn default() -> Self {
-        UserCache::new(Duration::from_secs(2))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +76,7 @@ mod tests {
             password_hash: String::new(),
             created_at: now,
             updated_at: now,
+            tokens_not_before: None,
         }
     }
 

@@ -1,0 +1,440 @@
+//! The use cases: every entry point (HTTP routes, the tutorial's routes, the CLI) calls
+//! these and nothing else, so each rule — limits, password bounds, the dummy-hash defence,
+//! sessions, revocation — holds the same way on every path.
+//!
+//! Every method is synchronous and may block on the store or on password hashing, except
+//! [`Auth::check_token`], which works in memory for the hot path. Callers pick the thread.
+
+use chrono::{DateTime, Utc};
+
+use crate::accounts::Accounts;
+use crate::tokens::superseded;
+use crate::{
+    Error, ImportRecord, ImportReport, Limits, RefreshToken, Rejected, Session, SessionId,
+    Sessions, TokenIssuer, TokenRefusal, TokenSource, User, UserCache, VerifiedToken,
+};
+
+/// Who is asking, as the entry point saw them: what the limits count against.
+#[derive(Debug, Clone, Copy)]
+pub struct Client<'a> {
+    /// The client's address (an IP address, or `"unknown"`).
+    pub address: &'a str,
+}
+
+/// What a sign-in starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// A session with a refresh token, for the versioned API.
+    Refreshable,
+    /// The tutorial's `GET /api/login`: an access token only, and a session that ends with
+    /// it (so "sign out everywhere" reaches it too).
+    AccessOnly,
+}
+
+/// A successful sign-in or refresh.
+#[derive(Debug)]
+pub struct SignedIn {
+    /// The user, as stored now.
+    pub user: User,
+    /// The session.
+    pub session: Session,
+    /// A signed access token for the session.
+    pub access_token: String,
+    /// The session's new refresh token ([`SessionKind::Refreshable`] only).
+    pub refresh_token: Option<RefreshToken>,
+}
+
+/// A request's bearer, once their token has passed every check.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The user, as stored now (or within the cache's bound).
+    pub user: User,
+    /// How the token authenticated them.
+    pub source: TokenSource,
+}
+
+impl Authenticated {
+    /// The session of the token, unless it is a session-less legacy token.
+    pub fn session(&self) -> Option<&SessionId> {
+        self.source.session()
+    }
+}
+
+/// The outcome of [`Auth::check_token`].
+#[derive(Debug)]
+pub enum TokenCheck {
+    /// Decided in memory.
+    Done(Authenticated),
+    /// The token holds so far; [`Auth::finish_token_check`] must read its user.
+    NeedsUser(VerifiedToken),
+}
+
+/// What `tessera token verify` reports of a token.
+#[derive(Debug)]
+pub struct TokenInspection {
+    /// The format the token has (or looks like).
+    pub format: crate::TokenFormat,
+    /// Why it is refused, if it is.
+    pub refusal: Option<TokenRefusal>,
+    /// `Some(true)` live, `Some(false)` ended, `None` no session (legacy, or unverified).
+    pub session_live: Option<bool>,
+    /// Whether the user it names exists; `None` when it names none.
+    pub user_exists: Option<bool>,
+}
+
+/// The use cases over the store, the hasher, the limits and the token keys.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    accounts: Accounts,
+    sessions: Sessions,
+    limits: Limits,
+    tokens: TokenIssuer,
+    users: UserCache,
+}
+
+impl Auth {
+    /// The use cases. `users` caches users for the token check; give it a ttl no longer
+    /// than the revocation sync interval.
+    pub fn new(
+        accounts: Accounts,
+        sessions: Sessions,
+        limits: Limits,
+        tokens: TokenIssuer,
+        users: UserCache,
+    ) -> Auth {
+        Auth {
+            accounts,
+            sessions,
+            limits,
+            tokens,
+            users,
+        }
+    }
+
+    /// Prepares what the first sign-in would otherwise pay for (the dummy hash).
+    pub fn warm_up(&self) {
+        self.accounts.hasher().warm_up();
+    }
+
+    /// The password hasher, for its work counts.
+    pub fn hasher(&self) -> &crate::PasswordHasher {
+        self.accounts.hasher()
+    }
+
+    /// How long access tokens live.
+    pub fn token_ttl(&self) -> chrono::Duration {
+        self.tokens.ttl()
+    }
+
+    /// Creates an account, within the client's registration limit.
+    pub fn register(
+        &self,
+        username: &str,
+        password: &str,
+        client: Client<'_>,
+    ) -> Result<User, Error> {
+        self.limits
+            .reserve_registration(client.address, Utc::now())?;
+        self.accounts.register(username, password)
+    }
+
+    /// Checks a username and password within the limits (429 before any hashing while the
+    /// account or the address is locked) and starts a session.
+    pub fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        kind: SessionKind,
+        client: Client<'_>,
+    ) -> Result<SignedIn, Error> {
+        let user = self.check_password(username, password, client)?;
+        let now = Utc::now();
+        let (session, refresh) = match kind {
+            SessionKind::Refreshable => self.sessions.start(user.id, now)?,
+            SessionKind::AccessOnly => self.sessions.start_for(user.id, now, self.tokens.ttl())?,
+        };
+        let access_token = self.tokens.issue(&user, &session.id, now)?;
+        Ok(SignedIn {
+            user,
+            session,
+            access_token,
+            refresh_token: (kind == SessionKind::Refreshable).then_some(refresh),
+        })
+    }
+
+    /// The password check of a sign-in or a confirmation, within the limits.
+    fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+        client: Client<'_>,
+    ) -> Result<User, Error> {
+        let attempt = self
+            .limits
+            .reserve_sign_in(username, client.address, Utc::now())?;
+        let user = self.accounts.authenticate(username, password)?;
+        self.limits.succeeded(attempt)?;
+        Ok(user)
+    }
+
+    /// The signed-in user's password again, for changes a stolen token alone must not make.
+    fn confirm_password(
+        &self,
+        who: &Authenticated,
+        password: &str,
+        client: Client<'_>,
+    ) -> Result<(), Error> {
+        match self.check_password(&who.user.username, password, client) {
+            Ok(user) if user.id == who.user.id => Ok(()),
+            Ok(_) | Err(Error::InvalidCredentials | Error::InvalidPassword(_)) => {
+                Err(Error::WrongPassword)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Exchanges a refresh token for a new pair (rotation; a spent one ends the session).
+    pub fn refresh(&self, refresh_token: &str) -> Result<SignedIn, Error> {
+        let now = Utc::now();
+        let Ok((session, refresh)) = self.sessions.refresh(refresh_token, now)? else {
+            return Err(Error::InvalidRefreshToken);
+        };
+        let user = match self.accounts.find(session.user_id) {
+            Ok(user) => user,
+            Err(Error::UserNotFound) => return Err(Error::InvalidRefreshToken),
+            Err(other) => return Err(other),
+        };
+        let access_token = self.tokens.issue(&user, &session.id, now)?;
+        Ok(SignedIn {
+            user,
+            session,
+            access_token,
+            refresh_token: Some(refresh),
+        })
+    }
+
+    /// The in-memory part of the token check: signature, algorithm, time claims, `sid` and
+    /// `sub`, the revoked-session list, and the cached user. Never blocks.
+    pub fn check_token(&self, token: &str) -> Result<TokenCheck, Error> {
+        let verified = self.tokens.verify(token, Utc::now())?;
+        if let Some(session) = verified.source.session() {
+            if self.sessions.revoked().contains(&session.0) {
+                return Err(TokenRefusal::SessionEnded.into());
+            }
+        }
+        match self.users.get(verified.user_id) {
+            Some(user) => admit(user, verified).map(TokenCheck::Done),
+            None => Ok(TokenCheck::NeedsUser(verified)),
+        }
+    }
+
+    /// The rest of the token check: reads the user from the store (and caches it).
+    pub fn finish_token_check(&self, verified: VerifiedToken) -> Result<Authenticated, Error> {
+        let user = match self.accounts.find(verified.user_id) {
+            Ok(user) => user,
+            Err(Error::UserNotFound) => return Err(TokenRefusal::UserGone.into()),
+            Err(other) => return Err(other),
+        };
+        self.users.put(&user);
+        admit(user, verified)
+    }
+
+    /// The whole token check, for callers already off the async workers.
+    pub fn authenticate(&self, token: &str) -> Result<Authenticated, Error> {
+        match self.check_token(token)? {
+            TokenCheck::Done(authenticated) => Ok(authenticated),
+            TokenCheck::NeedsUser(verified) => self.finish_token_check(verified),
+        }
+    }
+
+    /// Ends what the token belongs to: its session, or (a legacy token) every session-less
+    /// token of the user issued until now.
+    pub fn sign_out(&self, who: &Authenticated) -> Result<(), Error> {
+        let now = Utc::now();
+        match who.session() {
+            Some(session) => {
+                self.sessions.end(session, now)?;
+            }
+            None => {
+                self.accounts.end_session_less_tokens(who.user.id, now)?;
+                self.users.forget(who.user.id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Changes the signed-in user's password after checking the current one: every other
+    /// session and every session-less token ends; this session stays. Returns how many
+    /// sessions ended.
+    pub fn change_password(
+        &self,
+        who: &Authenticated,
+        current_password: &str,
+        new_password: &str,
+        client: Client<'_>,
+    ) -> Result<usize, Error> {
+        self.confirm_password(who, current_password, client)?;
+        self.replace_password(&who.user, new_password, who.session())
+    }
+
+    /// Deletes the signed-in user's account after checking the password; every session
+    /// ends. Returns how many.
+    pub fn delete_account(
+        &self,
+        who: &Authenticated,
+        password: &str,
+        client: Client<'_>,
+    ) -> Result<usize, Error> {
+        self.confirm_password(who, password, client)?;
+        self.remove(&who.user)
+    }
+
+    /// The signed-in user's live sessions, newest first.
+    pub fn sessions(&self, who: &Authenticated) -> Result<Vec<Session>, Error> {
+        self.sessions.list(who.user.id, Utc::now())
+    }
+
+    /// Ends one of the signed-in user's sessions; another user's is [`Error::SessionNotFound`].
+    pub fn end_session(&self, who: &Authenticated, id: &str) -> Result<(), Error> {
+        let id = SessionId(id.to_owned());
+        let ended = match self.sessions.find(&id)? {
+            Some(session) if session.user_id == who.user.id && session.revoked_at.is_none() => {
+                self.sessions.end(&id, Utc::now())?
+            }
+            _ => false,
+        };
+        if ended {
+            Ok(())
+        } else {
+            Err(Error::SessionNotFound)
+        }
+    }
+
+    /// `tessera users add`: an account, without the registration limit.
+    pub fn add_user(&self, username: &str, password: &str) -> Result<User, Error> {
+        self.accounts.register(username, password)
+    }
+
+    /// `tessera users list`.
+    pub fn list_users(&self) -> Result<Vec<User>, Error> {
+        Ok(self.accounts.users().list_users()?)
+    }
+
+    /// `tessera users delete`: the account and every session of it.
+    pub fn delete_user(&self, username: &str) -> Result<(User, usize), Error> {
+        let user = self.accounts.find_by_username(username)?;
+        let ended = self.remove(&user)?;
+        Ok((user, ended))
+    }
+
+    /// `tessera users set-password`: an operator's reset ends every session and every
+    /// session-less token of the user, as a lost password demands.
+    pub fn set_password(&self, username: &str, new_password: &str) -> Result<(User, usize), Error> {
+        let user = self.accounts.find_by_username(username)?;
+        let ended = self.replace_password(&user, new_password, None)?;
+        Ok((user, ended))
+    }
+
+    /// `tessera users import`: see [`Accounts::import`] for the rules.
+    pub fn import(
+        &self,
+        records: &[ImportRecord],
+        unreadable: Vec<Rejected>,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<ImportReport, Error> {
+        self.accounts.import(records, unreadable, progress)
+    }
+
+    /// `tessera token verify`: everything the token check decides, at `at`, and what became
+    /// of its session and user.
+    pub fn inspect_token(&self, token: &str, at: DateTime<Utc>) -> Result<TokenInspection, Error> {
+        let verified = match self.tokens.verify(token, at) {
+            Ok(verified) => verified,
+            Err(refusal) => {
+                let format = match refusal {
+                    TokenRefusal::Rejected(format, _) => format,
+                    _ => crate::TokenFormat::Jwt,
+                };
+                return Ok(TokenInspection {
+                    format,
+                    refusal: Some(refusal),
+                    session_live: None,
+                    user_exists: None,
+                });
+            }
+        };
+        let session_live = match verified.source.session() {
+            Some(id) => Some(
+                self.sessions
+                    .find(id)?
+                    .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > at),
+            ),
+            None => None,
+        };
+        let user = match self.accounts.find(verified.user_id) {
+            Ok(user) => Some(user),
+            Err(Error::UserNotFound) => None,
+            Err(other) => return Err(other),
+        };
+        let refusal = match (&user, session_live) {
+            (None, _) => Some(TokenRefusal::UserGone),
+            (_, Some(false)) => Some(TokenRefusal::SessionEnded),
+            (Some(user), _) if superseded(user, &verified.source) => Some(TokenRefusal::Superseded),
+            _ => None,
+        };
+        Ok(TokenInspection {
+            format: verified.source.format(),
+            refusal,
+            session_live,
+            user_exists: Some(user.is_some()),
+        })
+    }
+
+    /// Periodic work: learns of other processes' revocations, and forgets old rate-limit
+    /// counts.
+    pub fn maintain(&self, now: DateTime<Utc>) -> Result<(), Error> {
+        self.sessions.sync_revocations(now)?;
+        self.limits
+            .throttle
+            .forget_before(now - chrono::Duration::hours(2))?;
+        Ok(())
+    }
+
+    /// Whether the store answers.
+    pub fn ping(&self) -> Result<(), Error> {
+        Ok(self.accounts.users().ping()?)
+    }
+
+    fn replace_password(
+        &self,
+        user: &User,
+        new_password: &str,
+        keep: Option<&SessionId>,
+    ) -> Result<usize, Error> {
+        let password_hash = self.accounts.new_password_hash(user, new_password)?;
+        let ended = self.sessions.note_ending(user.id, keep, Utc::now())?;
+        self.accounts
+            .set_password_hash(user.id, &password_hash, keep)?;
+        self.users.forget(user.id);
+        Ok(ended)
+    }
+
+    fn remove(&self, user: &User) -> Result<usize, Error> {
+        let ended = self.sessions.note_ending(user.id, None, Utc::now())?;
+        self.accounts.delete(user.id)?;
+        self.users.forget(user.id);
+        Ok(ended)
+    }
+}
+
+/// The last rule, once the user is known: a session-less token must postdate the user's
+/// `tokens_not_before`.
+fn admit(user: User, verified: VerifiedToken) -> Result<Authenticated, Error> {
+    if superseded(&user, &verified.source) {
+        return Err(TokenRefusal::Superseded.into());
+    }
+    Ok(Authenticated {
+        user,
+        source: verified.source,
+    })
+}

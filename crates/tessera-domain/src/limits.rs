@@ -1,0 +1,116 @@
+//! The limits on sign-in and registration, applied before any password is checked: which
+//! keys an attempt counts against, and the reservations of [`crate::Throttle`].
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::{Error, Limit, Throttle, Username, Verdict};
+
+/// The limits in force.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Where the counts live.
+    pub throttle: Throttle,
+    /// Consecutive failed sign-ins per account before it locks; 0 turns this off.
+    pub sign_in_per_account: Limit,
+    /// Failed sign-ins per client address (several accounts may share one).
+    pub sign_in_per_address: Limit,
+    /// Registrations per client address per window.
+    pub registration_per_address: Limit,
+}
+
+impl Limits {
+    /// The defaults for `max_failures` consecutive failures per account and
+    /// `max_registrations` registrations per address and hour; 0 turns either off.
+    pub fn new(throttle: Throttle, max_failures: i32, max_registrations: i32) -> Limits {
+        let sign_in = |attempts| Limit {
+            attempts,
+            base_delay: Duration::seconds(5),
+            max_delay: Duration::minutes(15),
+            window: Duration::hours(1),
+        };
+        Limits {
+            throttle,
+            sign_in_per_account: sign_in(max_failures),
+            sign_in_per_address: sign_in(max_failures.saturating_mul(5)),
+            registration_per_address: Limit {
+                attempts: max_registrations,
+                base_delay: Duration::minutes(10),
+                max_delay: Duration::hours(1),
+                window: Duration::hours(1),
+            },
+        }
+    }
+
+    fn reserve(&self, key: &str, limit: &Limit, now: DateTime<Utc>) -> Result<(), Error> {
+        match self.throttle.reserve(key, limit, now)? {
+            Verdict::Allowed => Ok(()),
+            Verdict::Locked(retry_after) => Err(Error::TooManyAttempts(retry_after)),
+        }
+    }
+
+    /// Reserves a password check on the account and on the client's address, or fails with
+    /// [`Error::TooManyAttempts`].
+    pub(crate) fn reserve_sign_in(
+        &self,
+        username: &str,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> Result<SignInAttempt, Error> {
+        let attempt = SignInAttempt {
+            account_key: account_key(username),
+            address_key: format!("addr:{address}"),
+        };
+        self.reserve(&attempt.account_key, &self.sign_in_per_account, now)?;
+        self.reserve(&attempt.address_key, &self.sign_in_per_address, now)?;
+        Ok(attempt)
+    }
+
+    /// The password was right: the account's count starts afresh, and the address gets its
+    /// reservation back (only failures count against an address).
+    pub(crate) fn succeeded(&self, attempt: SignInAttempt) -> Result<(), Error> {
+        self.throttle.clear(&attempt.account_key)?;
+        Ok(self.throttle.release(&attempt.address_key)?)
+    }
+
+    /// Reserves a registration for the client's address.
+    pub(crate) fn reserve_registration(
+        &self,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let key = format!("register:{address}");
+        self.reserve(&key, &self.registration_per_address, now)
+    }
+}
+
+/// A password check that may go ahead; tell [`Limits::succeeded`] when it did.
+#[derive(Debug)]
+pub(crate) struct SignInAttempt {
+    account_key: String,
+    address_key: String,
+}
+
+/// The account key of a sign-in: the canonical name, so `Ann` and `ANN` share a count.
+fn account_key(username: &str) -> String {
+    let name =
+        Username::parse(username).map_or_else(|_| username.to_lowercase(), |u| u.canonical());
+    // Keys are bounded; a longer name is not a registered one anyway.
+    let end = name
+        .char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .take_while(|&end| end <= 180)
+        .last();
+    format!("user:{}", &name[..end.unwrap_or(0)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_keys_ignore_case_and_stay_bounded() {
+        assert_eq!(account_key("Ann"), account_key("ANN"));
+        assert!(account_key(&"é".repeat(500)).len() <= 185);
+        assert_eq!(account_key(""), "user:");
+    }
+}

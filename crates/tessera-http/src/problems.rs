@@ -1,0 +1,71 @@
+//! The problem responses the OpenAPI document lists on many routes, declared once.
+
+use std::collections::BTreeMap;
+
+use utoipa::IntoResponses;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr};
+
+fn problem(description: &str) -> ResponseBuilder {
+    let body = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("Problem")))
+        .build();
+    ResponseBuilder::new()
+        .description(description)
+        .content(tessera_api::PROBLEM_CONTENT_TYPE, body)
+}
+
+fn one(status: u16, response: ResponseBuilder) -> BTreeMap<String, RefOr<Response>> {
+    BTreeMap::from([(status.to_string(), RefOr::T(response.build()))])
+}
+
+/// 401 on routes that need a token.
+pub(crate) struct TokenRequired;
+
+impl IntoResponses for TokenRequired {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        one(
+            401,
+            problem("No token, or a malformed, forged, expired or revoked one"),
+        )
+    }
+}
+
+/// 413 and 415 on routes that take a JSON body.
+pub(crate) struct JsonBody;
+
+impl IntoResponses for JsonBody {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut responses = one(413, problem("The body is too large"));
+        responses.extend(one(415, problem("The body is not `application/json`")));
+        responses
+    }
+}
+
+/// 429 on routes within the sign-in and registration limits.
+pub(crate) struct Throttled;
+
+impl IntoResponses for Throttled {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let retry_after = HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(Type::String))
+            .description(Some("Seconds to wait"))
+            .build();
+        one(
+            429,
+            problem("Too many attempts from this address or on this account; see Retry-After")
+                .header("Retry-After", retry_after),
+        )
+    }
+}
+
+/// 503 on routes that reach the database.
+pub(crate) struct Unavailable;
+
+impl IntoResponses for Unavailable {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        one(503, problem("The database cannot be reached"))
+    }
+}

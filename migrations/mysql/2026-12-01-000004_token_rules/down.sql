@@ -1,0 +1,2 @@
+DROP TABLE spent_refresh_secrets;
+ALTER TABLE users DROP COLUMN tokens_not_before;
