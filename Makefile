@@ -44,6 +44,7 @@ lint: deps-build
 	$(CARGO) fmt --all -- --check
 	target/py/bin/ruff format --check scripts/*.py
 	target/py/bin/ruff check scripts/*.py
+	python3 scripts/check_module_cycles.py
 	$(CARGO) clippy --workspace --all-targets --all-features --locked -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --all-features --no-deps --locked
 	@scripts/check-schema.sh

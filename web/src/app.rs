@@ -1,10 +1,10 @@
 //! The app's frame: providers, the header, and the routed page.
 
-use yew::platform::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::auth::{AuthProvider, use_auth};
+use crate::busy::use_busy;
 use crate::client::use_client;
 use crate::progress::{ProgressBar, ProgressProvider};
 use crate::routes::{Route, switch};
@@ -43,23 +43,15 @@ fn Header() -> Html {
         html! { <Link<Route> to={route} classes={class}>{ text }</Link<Route>> }
     };
     let client = use_client();
-    let signing_out = use_state(|| false);
+    let signing_out = use_busy();
     let signed_in = auth.session().is_some();
-    let sign_out = {
-        let signing_out = signing_out.clone();
-        Callback::from(move |_: MouseEvent| {
-            if *signing_out {
-                return;
-            }
-            signing_out.set(true);
-            let (client, navigator, signing_out) =
-                (client.clone(), navigator.clone(), signing_out.clone());
-            spawn_local(async move {
-                client.sign_out(&navigator).await;
-                signing_out.set(false);
-            });
-        })
-    };
+    let sign_out = signing_out.on_click(move |signing_out| {
+        let (client, navigator) = (client.clone(), navigator.clone());
+        async move {
+            client.sign_out(&navigator).await;
+            signing_out.done();
+        }
+    });
     html! {
         <header class="header">
             <nav class="nav" aria-label="Main">
@@ -72,7 +64,8 @@ fn Header() -> Html {
                         { nav_link(Route::Home, "Home") }
                         { nav_link(Route::Account, "Account") }
                         <button type="button" class="button ghost" onclick={sign_out}
-                            disabled={*signing_out} aria-busy={signing_out.to_string()}>
+                            disabled={signing_out.is_busy()}
+                            aria-busy={signing_out.is_busy().to_string()}>
                             { "Sign out" }
                         </button>
                     </div>

@@ -1,42 +1,246 @@
-//! What the Sign in and Create account forms share: a labelled field with its message, and
-//! the mapping of a failed request onto the form.
+//! What the forms share: the form's state and its submit button ([`use_form`], [`Form`]),
+//! each field's state and wiring ([`use_field`]) and the labelled input that shows it
+//! ([`Field`]), and the mapping of a failed request onto the form.
 
 use tessera_api::codes;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::api::ApiError;
+use crate::busy::{Busy, use_busy};
+use crate::toast::Toasts;
 use crate::validation::sentence;
+
+/// A field's own check: why its text cannot be sent, or `None` when it can.
+pub type Check = fn(&str) -> Option<String>;
+
+/// What typing in a field does to the server's last answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Typing {
+    /// Forgets what the server said about this field.
+    ClearsField,
+    /// Forgets everything the server said, for forms whose answer is about all their
+    /// fields at once (Sign in's "invalid username or password").
+    ClearsAll,
+}
+
+/// A form as a whole, from [`use_form`]: the server's last answer, and whether a request
+/// is under way.
+#[derive(Clone, PartialEq)]
+pub struct FormState {
+    server: UseStateHandle<ServerErrors>,
+    busy: Busy,
+    typing: Typing,
+}
+
+/// A form with no answer yet, whose fields forget the server's answer as `typing` says.
+#[hook]
+pub fn use_form(typing: Typing) -> FormState {
+    FormState {
+        server: use_state(ServerErrors::default),
+        busy: use_busy(),
+        typing,
+    }
+}
+
+impl FormState {
+    /// The form's `onsubmit`: unless a request is under way, checks `fields` as if each
+    /// had been left and focuses the first that fails; once all pass, forgets the server's
+    /// last answer and calls `send` with the form and what the fields hold, which starts
+    /// the request.
+    pub fn onsubmit<const N: usize>(
+        &self,
+        fields: [FieldState; N],
+        send: impl Fn(&FormState, [String; N]) + 'static,
+    ) -> Callback<SubmitEvent> {
+        let form = self.clone();
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            if form.busy.is_busy() {
+                return;
+            }
+            for field in &fields {
+                field.touched.set(true);
+            }
+            if let Some(field) = fields.iter().find(|field| !field.valid) {
+                return field.focus();
+            }
+            form.busy.start();
+            form.server.set(ServerErrors::default());
+            send(&form, fields.each_ref().map(FieldState::value));
+        })
+    }
+
+    /// Shows why the request failed: next to the field the server named, else on the form,
+    /// and also as the toast `outage` when nothing on the form would explain it. Focuses
+    /// the first of `focus` that the server named. The form can then be sent again.
+    pub fn failed(
+        &self,
+        error: &ApiError,
+        toasts: &Toasts,
+        outage: &'static str,
+        focus: &[FieldState],
+    ) {
+        if is_outage(error) {
+            toasts.error(outage);
+        }
+        let errors = ServerErrors::from_error(error);
+        if let Some(field) = focus
+            .iter()
+            .find(|field| errors.about(field.name).is_some())
+        {
+            field.focus();
+        }
+        self.server.set(errors);
+        self.busy.done();
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct FormProps {
+    pub form: FormState,
+    pub onsubmit: Callback<SubmitEvent>,
+    /// The submit button's text.
+    pub submit: AttrValue,
+    /// The fields.
+    pub children: Html,
+}
+
+/// A form's fields, then its own message (announced to screen readers when it appears)
+/// and the submit button, disabled while a request is under way.
+#[component]
+pub fn Form(props: &FormProps) -> Html {
+    let busy = props.form.busy.is_busy();
+    let message = match &props.form.server.form {
+        Some(message) => html! { <p class="form-error" role="alert">{ sentence(message) }</p> },
+        None => Html::default(),
+    };
+    html! {
+        <form onsubmit={props.onsubmit.clone()} novalidate=true>
+            { props.children.clone() }
+            { message }
+            <button type="submit" class="button primary" disabled={busy}
+                aria-busy={busy.to_string()}>
+                { props.submit.clone() }
+            </button>
+        </form>
+    }
+}
+
+/// One field of a form, from [`use_field`]: what was typed, the message to show, and the
+/// callbacks a [`Field`] needs.
+#[derive(Clone, PartialEq)]
+pub struct FieldState {
+    /// The input's id and name, and the request's field name the server's problems use.
+    name: &'static str,
+    value: UseStateHandle<String>,
+    /// Whether the field has been checked: left with something in it, or submitted.
+    touched: UseStateHandle<bool>,
+    /// Whether the field's own check passes on what it holds now.
+    valid: bool,
+    error: Option<String>,
+    node: NodeRef,
+    oninput: Callback<String>,
+    onblur: Callback<()>,
+}
+
+impl FieldState {
+    /// What the field holds.
+    pub fn value(&self) -> String {
+        (*self.value).clone()
+    }
+
+    /// Focuses the field, if it is mounted.
+    pub fn focus(&self) {
+        if let Some(input) = self.node.cast::<HtmlInputElement>() {
+            let _ = input.focus();
+        }
+    }
+}
+
+/// The state of `form`'s field `name`, empty at first, whose text must pass `check`
+/// before the form is sent. Its message is its own check's once it has been left or
+/// submitted, else what the server said about it.
+#[hook]
+pub fn use_field(form: &FormState, name: &'static str, check: Check) -> FieldState {
+    use_prefilled_field(form, name, check, String::new())
+}
+
+/// [`use_field`] for a field that starts as `initial`.
+#[hook]
+pub fn use_prefilled_field(
+    form: &FormState,
+    name: &'static str,
+    check: Check,
+    initial: String,
+) -> FieldState {
+    let value = use_state(move || initial);
+    let touched = use_state(|| false);
+    let node = use_node_ref();
+    let own = check(&value);
+    let valid = own.is_none();
+    let error = own.filter(|_| *touched).or_else(|| form.server.about(name));
+    let oninput = {
+        let (value, server, typing) = (value.clone(), form.server.clone(), form.typing);
+        Callback::from(move |text: String| {
+            value.set(text);
+            server.set(match typing {
+                Typing::ClearsField => server.without(name),
+                Typing::ClearsAll => ServerErrors::default(),
+            });
+        })
+    };
+    // Leaving a field checks it, unless it is still empty: a message appearing under an
+    // untouched field would shift the page under a click on the way elsewhere.
+    let onblur = {
+        let (value, touched) = (value.clone(), touched.clone());
+        Callback::from(move |()| {
+            if !value.is_empty() {
+                touched.set(true);
+            }
+        })
+    };
+    FieldState {
+        name,
+        value,
+        touched,
+        valid,
+        error,
+        node,
+        oninput,
+        onblur,
+    }
+}
+
+/// Focuses `field` when the page appears: where the user has something to type.
+#[hook]
+pub fn use_focus_first(field: &FieldState) {
+    let field = field.clone();
+    use_effect_with((), move |_| field.focus());
+}
 
 #[derive(Properties, PartialEq)]
 pub struct FieldProps {
-    /// The input's id and name.
-    pub id: AttrValue,
+    pub field: FieldState,
     pub label: AttrValue,
     #[prop_or(AttrValue::Static("text"))]
     pub input_type: AttrValue,
-    pub value: AttrValue,
     pub autocomplete: AttrValue,
     /// Shown under the field while there is no error.
     #[prop_or_default]
     pub hint: Option<AttrValue>,
-    #[prop_or_default]
-    pub error: Option<String>,
-    pub oninput: Callback<String>,
-    pub onblur: Callback<()>,
-    #[prop_or_default]
-    pub node_ref: NodeRef,
 }
 
 /// A labelled input with a hint or an error under it, tied together for screen readers.
 #[component]
 pub fn Field(props: &FieldProps) -> Html {
-    let oninput = props
+    let field = &props.field;
+    let oninput = field
         .oninput
         .reform(|event: InputEvent| event.target_unchecked_into::<HtmlInputElement>().value());
-    let onblur = props.onblur.reform(|_: FocusEvent| ());
-    let message_id = format!("{}-message", props.id);
-    let message = match (&props.error, &props.hint) {
+    let onblur = field.onblur.reform(|_: FocusEvent| ());
+    let message_id = format!("{}-message", field.name);
+    let message = match (&field.error, &props.hint) {
         (Some(error), _) => html! {
             <p id={message_id.clone()} class="field-error">{ sentence(error) }</p>
         },
@@ -45,22 +249,22 @@ pub fn Field(props: &FieldProps) -> Html {
         },
         (None, None) => Html::default(),
     };
-    let described = (props.error.is_some() || props.hint.is_some()).then_some(message_id);
+    let described = (field.error.is_some() || props.hint.is_some()).then_some(message_id);
     html! {
         <div class="field">
-            <label for={props.id.clone()}>{ props.label.clone() }</label>
+            <label for={field.name}>{ props.label.clone() }</label>
             <input
-                id={props.id.clone()}
-                name={props.id.clone()}
+                id={field.name}
+                name={field.name}
                 type={props.input_type.clone()}
-                value={props.value.clone()}
+                value={field.value()}
                 autocomplete={props.autocomplete.clone()}
                 autocapitalize="none"
                 spellcheck="false"
-                class={classes!(props.error.is_some().then_some("invalid"))}
-                aria-invalid={props.error.is_some().to_string()}
+                class={classes!(field.error.is_some().then_some("invalid"))}
+                aria-invalid={field.error.is_some().to_string()}
                 aria-describedby={described}
-                ref={props.node_ref.clone()}
+                ref={field.node.clone()}
                 {oninput}
                 {onblur}
             />
@@ -75,7 +279,7 @@ pub fn Field(props: &FieldProps) -> Html {
 pub struct ServerErrors {
     /// The field named by the server (`username`, `new_password`, …) and its message.
     field: Option<(String, String)>,
-    pub form: Option<String>,
+    form: Option<String>,
 }
 
 impl ServerErrors {
@@ -116,23 +320,8 @@ impl ServerErrors {
 
 /// Whether a failure is not about what the user typed (the network, the server), so it
 /// also deserves a toast: nothing on the form would explain it.
-pub fn is_outage(error: &ApiError) -> bool {
+fn is_outage(error: &ApiError) -> bool {
     error.status().is_none_or(|status| status >= 500)
-}
-
-/// The form-level message, announced to screen readers when it appears.
-pub fn form_error(message: &Option<String>) -> Html {
-    match message {
-        Some(message) => html! { <p class="form-error" role="alert">{ sentence(message) }</p> },
-        None => Html::default(),
-    }
-}
-
-/// Focuses the input behind `node`, if it is mounted.
-pub fn focus(node: &NodeRef) {
-    if let Some(input) = node.cast::<HtmlInputElement>() {
-        let _ = input.focus();
-    }
 }
 
 #[cfg(test)]

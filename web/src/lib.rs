@@ -8,6 +8,7 @@
 mod api;
 mod app;
 mod auth;
+mod busy;
 mod client;
 mod form;
 mod lock;

@@ -1,65 +1,79 @@
 //! The checks the forms make before asking the server, mirroring its policy
-//! (`tessera-domain`'s `Username` and `Password`) and its messages, so the user learns
-//! about a mistake while typing. The server stays the judge: it also refuses what only it
-//! can tell (common passwords, invisible characters), and its own message is then shown
-//! next to the field instead.
+//! (`tessera-domain`'s `Username` and `Password`, whose limits both read from
+//! [`tessera_api::policy`]) and its messages, so the user learns about a mistake while
+//! typing. The server stays the judge: it also refuses what only it can tell (common
+//! passwords, invisible characters), and its own message is then shown next to the field
+//! instead.
 
-/// Longest username the server accepts, in characters.
-pub const USERNAME_MAX_CHARS: usize = 32;
-/// Shortest password the server accepts for a new account, in characters.
-pub const PASSWORD_MIN_CHARS: usize = 8;
-/// Longest password the server accepts, in characters.
-pub const PASSWORD_MAX_CHARS: usize = 1024;
+use tessera_api::policy::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, USERNAME_MAX_CHARS};
 
 /// Why a username cannot be registered, or `None` when the server may accept it.
 ///
 /// Characters are counted as Unicode scalar values, as the server does after NFC
 /// normalisation; text typed in decomposed form can count longer here than there, a
 /// corner case in which the user sees our message before the server's.
-pub fn new_username(raw: &str) -> Option<&'static str> {
+pub fn new_username(raw: &str) -> Option<String> {
     if raw.is_empty() {
-        return Some("username must not be empty");
+        return Some("username must not be empty".into());
     }
     if raw.chars().count() > USERNAME_MAX_CHARS {
-        return Some("username must be at most 32 characters");
+        return Some(at_most("username", USERNAME_MAX_CHARS));
     }
     if raw.starts_with(char::is_whitespace) || raw.ends_with(char::is_whitespace) {
-        return Some("username must not start or end with a space");
+        return Some("username must not start or end with a space".into());
     }
     if raw.contains(':') {
-        return Some("username must not contain a colon (:)");
+        return Some("username must not contain a colon (:)".into());
     }
-    if raw.chars().any(char::is_control) {
-        return Some("username must not contain control characters such as tabs or line breaks");
-    }
-    None
+    control_characters("username", raw)
+}
+
+/// What Create account says under the username before anything is typed.
+pub fn new_username_hint() -> String {
+    format!("Up to {USERNAME_MAX_CHARS} characters; no colon, no spaces at either end.")
 }
 
 /// Why a password cannot be chosen for a new account, or `None` when the server may
 /// accept it.
-pub fn new_password(raw: &str) -> Option<&'static str> {
+pub fn new_password(raw: &str) -> Option<String> {
     let chars = raw.chars().take(PASSWORD_MAX_CHARS + 1).count();
     if chars < PASSWORD_MIN_CHARS {
-        return Some("password must be at least 8 characters");
+        return Some(format!(
+            "password must be at least {PASSWORD_MIN_CHARS} characters"
+        ));
     }
     if chars > PASSWORD_MAX_CHARS {
-        return Some("password must be at most 1024 characters");
+        return Some(at_most("password", PASSWORD_MAX_CHARS));
     }
-    if raw.chars().any(char::is_control) {
-        return Some("password must not contain control characters such as tabs or line breaks");
-    }
-    None
+    control_characters("password", raw)
+}
+
+/// What the forms that choose a password say under it before anything is typed.
+pub fn new_password_hint() -> String {
+    format!("At least {PASSWORD_MIN_CHARS} characters. Common passwords are refused.")
+}
+
+/// The server's message for a `field` longer than `max` characters.
+fn at_most(field: &str, max: usize) -> String {
+    format!("{field} must be at most {max} characters")
+}
+
+/// The server's message for a `field` holding a control character, if `raw` does.
+fn control_characters(field: &str, raw: &str) -> Option<String> {
+    raw.chars()
+        .any(char::is_control)
+        .then(|| format!("{field} must not contain control characters such as tabs or line breaks"))
 }
 
 /// Signing in checks only that something was typed: accounts made under an older policy
 /// (or imported) must still be able to sign in.
-pub fn sign_in_username(raw: &str) -> Option<&'static str> {
-    raw.is_empty().then_some("enter your username")
+pub fn sign_in_username(raw: &str) -> Option<String> {
+    raw.is_empty().then(|| "enter your username".into())
 }
 
 /// See [`sign_in_username`].
-pub fn sign_in_password(raw: &str) -> Option<&'static str> {
-    raw.is_empty().then_some("enter your password")
+pub fn sign_in_password(raw: &str) -> Option<String> {
+    raw.is_empty().then(|| "enter your password".into())
 }
 
 /// `message` as a sentence: the server's messages start in lower case so they can be
@@ -77,17 +91,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn hints_name_the_limits() {
+        assert_eq!(
+            new_username_hint(),
+            "Up to 32 characters; no colon, no spaces at either end."
+        );
+        assert_eq!(
+            new_password_hint(),
+            "At least 8 characters. Common passwords are refused."
+        );
+    }
+
+    #[test]
     fn username_length_is_counted_in_characters() {
         assert!(new_username("a").is_none());
         assert!(
-            new_username(&"é".repeat(32)).is_none(),
-            "64 bytes, 32 characters"
+            new_username(&"é".repeat(USERNAME_MAX_CHARS)).is_none(),
+            "twice as many bytes as characters"
         );
         assert_eq!(
-            new_username(&"a".repeat(33)),
+            new_username(&"a".repeat(USERNAME_MAX_CHARS + 1)).as_deref(),
             Some("username must be at most 32 characters")
         );
-        assert_eq!(new_username(""), Some("username must not be empty"));
+        assert_eq!(
+            new_username("").as_deref(),
+            Some("username must not be empty")
+        );
     }
 
     #[test]
@@ -105,7 +134,7 @@ mod tests {
                 "username must not contain control characters such as tabs or line breaks",
             ),
         ] {
-            assert_eq!(new_username(raw), Some(message), "{raw:?}");
+            assert_eq!(new_username(raw).as_deref(), Some(message), "{raw:?}");
         }
         assert!(new_username("Ann Smith").is_none(), "inner spaces are fine");
         assert!(new_username("Zoë 🦀").is_none());
@@ -113,23 +142,25 @@ mod tests {
 
     #[test]
     fn password_length_bounds_match_the_server() {
+        let too_short = Some("password must be at least 8 characters");
         assert_eq!(
-            new_password("1234567"),
-            Some("password must be at least 8 characters")
+            new_password(&"x".repeat(PASSWORD_MIN_CHARS - 1)).as_deref(),
+            too_short
         );
         assert_eq!(
-            new_password("äöüäöüä"),
-            Some("password must be at least 8 characters"),
-            "14 bytes are still 7 characters"
+            new_password(&"ä".repeat(PASSWORD_MIN_CHARS - 1)).as_deref(),
+            too_short,
+            "twice as many bytes are still too few characters"
         );
+        assert!(new_password(&"x".repeat(PASSWORD_MIN_CHARS)).is_none());
         assert!(new_password("correct horse").is_none());
-        assert!(new_password(&"x".repeat(1024)).is_none());
+        assert!(new_password(&"x".repeat(PASSWORD_MAX_CHARS)).is_none());
         assert_eq!(
-            new_password(&"x".repeat(1025)),
+            new_password(&"x".repeat(PASSWORD_MAX_CHARS + 1)).as_deref(),
             Some("password must be at most 1024 characters")
         );
         assert_eq!(
-            new_password("correct\nhorse"),
+            new_password("correct\nhorse").as_deref(),
             Some("password must not contain control characters such as tabs or line breaks")
         );
         assert!(new_password("  spaces count  ").is_none());
@@ -142,8 +173,8 @@ mod tests {
             "no new-account policy at sign-in"
         );
         assert!(sign_in_password("short").is_none());
-        assert_eq!(sign_in_username(""), Some("enter your username"));
-        assert_eq!(sign_in_password(""), Some("enter your password"));
+        assert_eq!(sign_in_username("").as_deref(), Some("enter your username"));
+        assert_eq!(sign_in_password("").as_deref(), Some("enter your password"));
     }
 
     #[test]

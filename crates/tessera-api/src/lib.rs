@@ -16,6 +16,8 @@ pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 pub struct Credentials {
     /// The account name: 1–32 characters, no `:`, no control characters, no leading or
     /// trailing spaces; unique regardless of letter case.
+    // utoipa takes only a literal for `max_length`; a test in tessera-http holds it to
+    // `policy::USERNAME_MAX_CHARS`.
     #[cfg_attr(
         feature = "openapi",
         schema(example = "miguel", min_length = 1, max_length = 32)

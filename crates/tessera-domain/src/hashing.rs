@@ -22,7 +22,6 @@
 //! that the Flask tutorial stored (see `legacy_hash.rs`), which are likewise replaced.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use base64::Engine;
@@ -34,6 +33,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::Password;
+use crate::hash_work::{HashWork, HashWorkCount};
 use crate::legacy_hash::{CryptAlgorithm, CryptHash};
 
 /// A hash could not be created, or a stored hash could not be read.
@@ -100,42 +100,6 @@ pub struct PasswordHasher {
     cost: u32,
     dummy_hash: Arc<OnceLock<String>>,
     work: Arc<HashWork>,
-}
-
-/// How many bcrypt and SHA-crypt computations a hasher (and its clones) has run, real and
-/// dummy alike: counted where the computation starts, so the timing defence can be seen to
-/// do its work.
-#[derive(Debug, Default)]
-pub struct HashWork {
-    bcrypt: AtomicU64,
-    sha_crypt: AtomicU64,
-}
-
-/// A reading of [`HashWork`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct HashWorkCount {
-    /// bcrypt computations (any bcrypt-based scheme).
-    pub bcrypt: u64,
-    /// SHA-crypt computations (`$5$`, `$6$`).
-    pub sha_crypt: u64,
-}
-
-impl HashWork {
-    /// The counts so far.
-    pub fn count(&self) -> HashWorkCount {
-        HashWorkCount {
-            bcrypt: self.bcrypt.load(Ordering::Relaxed),
-            sha_crypt: self.sha_crypt.load(Ordering::Relaxed),
-        }
-    }
-
-    fn count_bcrypt(&self) {
-        self.bcrypt.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(crate) fn count_sha_crypt(&self) {
-        self.sha_crypt.fetch_add(1, Ordering::Relaxed);
-    }
 }
 
 impl std::fmt::Debug for PasswordHasher {

@@ -26,7 +26,7 @@
 use sha_crypt::{PasswordHashRef, PasswordVerifier, ShaCrypt};
 
 use crate::HashError;
-use crate::hashing::HashWork;
+use crate::hash_work::HashWork;
 
 /// passlib's lower bound on `rounds=`, and Tessera's cap (passlib's defaults are 656,000
 /// and 535,000).

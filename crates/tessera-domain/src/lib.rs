@@ -9,6 +9,7 @@
 mod accounts;
 mod auth;
 mod error;
+mod hash_work;
 mod hashing;
 mod import;
 mod legacy_hash;
@@ -25,7 +26,8 @@ mod username;
 pub use accounts::Accounts;
 pub use auth::{Auth, Authenticated, Client, SessionKind, SignedIn, TokenCheck, TokenInspection};
 pub use error::Error;
-pub use hashing::{HashError, HashScheme, HashWork, HashWorkCount, PasswordHasher};
+pub use hash_work::{HashWork, HashWorkCount};
+pub use hashing::{HashError, HashScheme, PasswordHasher};
 pub use import::{ImportRecord, ImportReport, Imported, RejectReason, Rejected, Skipped};
 pub use limits::Limits;
 pub use password::{Password, PasswordError};

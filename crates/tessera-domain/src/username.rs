@@ -80,7 +80,7 @@ pub struct Username(String);
 impl Username {
     /// Longest accepted username, in characters after NFC normalisation (the tutorial's
     /// `String(32)`).
-    pub const MAX_CHARS: usize = 32;
+    pub const MAX_CHARS: usize = tessera_api::policy::USERNAME_MAX_CHARS;
 
     /// Longest possible [`Username::canonical`] key, in characters. Compatibility mapping
     /// and case folding can turn one character into up to 18 (`ﷺ`), so no bound follows

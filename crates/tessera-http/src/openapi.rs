@@ -86,6 +86,17 @@ mod tests {
     /// CI fails when the committed document differs from the code's. Regenerate with
     /// `UPDATE_OPENAPI=1 cargo test -p tessera-http openapi`.
     #[test]
+    fn the_documented_username_length_is_the_policys() {
+        let document: serde_json::Value = serde_json::from_str(&document()).unwrap();
+        let username = &document["components"]["schemas"]["Credentials"]["properties"]["username"];
+        assert_eq!(
+            username["maxLength"],
+            tessera_api::policy::USERNAME_MAX_CHARS,
+            "{username}"
+        );
+    }
+
+    #[test]
     fn docs_openapi_json_is_up_to_date() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
         let current = document();

@@ -205,8 +205,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }),
         Command::Migrate => {
-            let applied = tessera_store::run_migrations(&config.database_url())?;
-            println!("applied {applied} migration(s)");
+            let report = tessera_store::migrate(&config.database_url())?;
+            println!("applied {} migration(s)", report.applied);
+            for collision in &report.rekey.collisions {
+                println!("{collision}");
+            }
             Ok(())
         }
         Command::Keygen => {

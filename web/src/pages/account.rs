@@ -1,12 +1,12 @@
 //! Account: what the server knows about the signed-in user, and the ways to keep the
 //! account safe: a new password, and signing out on every device.
 
-use yew::platform::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use super::home::{load_failed, session_ends, use_me};
 use crate::auth::use_auth;
+use crate::busy::use_busy;
 use crate::client::use_client;
 use crate::routes::Route;
 use crate::time;
@@ -20,35 +20,23 @@ pub fn Account() -> Html {
     let client = use_client();
     let toasts = use_toasts();
     let navigator = use_navigator().expect("pages are inside the router");
-    let busy = use_state(|| false);
+    let busy = use_busy();
 
-    let sign_out_everywhere = {
-        let busy = busy.clone();
-        Callback::from(move |_: MouseEvent| {
-            if *busy {
-                return;
-            }
-            busy.set(true);
-            let (client, toasts, navigator, busy) = (
-                client.clone(),
-                toasts.clone(),
-                navigator.clone(),
-                busy.clone(),
-            );
-            spawn_local(async move {
-                if let Err(error) = client.sign_out_everywhere(&navigator).await {
-                    // A 401 has already ended the session and the page is going away.
-                    if error.status() != Some(401) {
-                        toasts.error(format!(
-                            "Could not sign out everywhere. {}",
-                            sentence(&error.message())
-                        ));
-                    }
-                    busy.set(false);
+    let sign_out_everywhere = busy.on_click(move |busy| {
+        let (client, toasts, navigator) = (client.clone(), toasts.clone(), navigator.clone());
+        async move {
+            if let Err(error) = client.sign_out_everywhere(&navigator).await {
+                // A 401 has already ended the session and the page is going away.
+                if error.status() != Some(401) {
+                    toasts.error(format!(
+                        "Could not sign out everywhere. {}",
+                        sentence(&error.message())
+                    ));
                 }
-            });
-        })
-    };
+                busy.done();
+            }
+        }
+    });
 
     let body = match &me {
         None => html! { <p class="lead loading">{ "Loading your account…" }</p> },
@@ -78,7 +66,7 @@ pub fn Account() -> Html {
                     { "Change password" }
                 </Link<Route>>
                 <button type="button" class="button secondary" onclick={sign_out_everywhere}
-                    disabled={*busy} aria-busy={busy.to_string()}>
+                    disabled={busy.is_busy()} aria-busy={busy.is_busy().to_string()}>
                     { "Sign out everywhere" }
                 </button>
             </p>

@@ -7,7 +7,11 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tessera_store::Backend;
 
-use crate::helpers::{PASSWORD, TestApp, eventually, problem, spawn};
+use tessera_domain::{UserRepository, Username};
+use tessera_server::config::SecretString;
+
+use crate::helpers::{PASSWORD, SECRET, TestApp, eventually, problem, spawn, spawn_with};
+use crate::legacy::{FLASK_SECRET, database, flask_tokens};
 
 const NEW_PASSWORD: &str = "a completely new passphrase";
 
@@ -35,6 +39,24 @@ async fn status(app: &TestApp, path: &str, token: &str) -> u16 {
     app.get_bearer(path, token).await.status().as_u16()
 }
 
+/// The `tessera` binary run against the app's database and keys, as an operator would.
+fn operator(app: &TestApp, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .env_clear()
+        .env("DATABASE_URL", app.config.database_url())
+        .env("TESSERA_SECRET_KEY", SECRET)
+        .env("TESSERA_BCRYPT_COST", "4")
+        .env("TESSERA_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// `tessera users set-password` ends every session of the user: the refresh chain at once,
 /// access tokens (the API's and the tutorial's) within the revocation sync bound.
 async fn an_operators_password_reset_ends_every_session(backend: Backend) {
@@ -51,9 +73,16 @@ async fn an_operators_password_reset_ends_every_session(backend: Backend) {
         .unwrap();
     assert_eq!(status(&app, "/api/v1/me", access).await, 200);
 
-    let auth = tessera_server::startup::auth(&app.config).unwrap();
-    let said = tessera_server::commands::set_password(&auth, "reset", NEW_PASSWORD).unwrap();
-    assert!(said.contains("ended 2 session(s)"), "{said}");
+    let reset = operator(
+        &app,
+        &["users", "set-password", "reset"],
+        &format!("{NEW_PASSWORD}\n"),
+    );
+    assert!(
+        reset.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
 
     let refused = refresh(&app, pair["refresh_token"].as_str().unwrap()).await;
     assert_eq!(problem(refused, 401).await["code"], "invalid_refresh_token");
@@ -161,11 +190,73 @@ async fn a_password_equal_to_the_username_is_refused(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(problem(change, 400).await["field"], "new_password");
-    let auth = tessera_server::startup::auth(&app.config).unwrap();
-    let error = tessera_server::commands::set_password(&auth, "walrus-shoes", "walrus-shoes")
-        .unwrap_err()
-        .to_string();
+    let reset = operator(
+        &app,
+        &["users", "set-password", "walrus-shoes"],
+        "walrus-shoes\n",
+    );
+    assert!(!reset.status.success());
+    let error = String::from_utf8_lossy(&reset.stderr);
     assert!(error.contains("username"), "{error}");
+}
+
+/// A Flask token has no session, so it ends by its user's `tokens_not_before`: signing out
+/// with it ends it (and the user's other Flask tokens), and so does a password change.
+async fn a_flask_token_ends_with_logout_and_with_a_password_change(backend: Backend) {
+    let Some(app) = spawn_with(backend, |config| {
+        config.legacy_secret_key = Some(SecretString::new(FLASK_SECRET));
+    })
+    .await
+    else {
+        return;
+    };
+    let mut ids = Vec::new();
+    for name in ["ann", "bob"] {
+        assert_eq!(app.register(name).await.status(), 200);
+        let user = database(&app)
+            .find_by_username(&Username::parse(name).unwrap())
+            .unwrap()
+            .unwrap();
+        ids.push(user.id.0);
+    }
+    let (Some(ann), Some(bob)) = (flask_tokens(ids[0]), flask_tokens(ids[1])) else {
+        return;
+    };
+    let (ann, ann_other, bob) = (&ann[0], &ann[1], &bob[0]);
+    for token in [ann, ann_other, bob] {
+        assert_eq!(app.get_bearer("/", token).await.status(), 200);
+    }
+
+    let logout = app
+        .client
+        .post(app.url("/api/v1/logout"))
+        .bearer_auth(ann)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    for token in [ann, ann_other] {
+        let body = problem(app.get_bearer("/", token).await, 401).await;
+        assert_eq!(body["detail"], "the token was revoked");
+    }
+    assert_eq!(app.get_bearer("/", bob).await.status(), 200, "only ann's");
+
+    let own = app
+        .tutorial_login("bob", PASSWORD)
+        .await
+        .json::<String>()
+        .await
+        .unwrap();
+    let change = app
+        .client
+        .put(app.url("/api/v1/me/password"))
+        .bearer_auth(&own)
+        .json(&json!({"current_password": PASSWORD, "new_password": "a completely new passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(change.status(), 204);
+    problem(app.get_bearer("/", bob).await, 401).await;
 }
 
 backend_tests!(
@@ -174,4 +265,5 @@ backend_tests!(
     a_guessed_refresh_secret_does_not_end_the_session,
     look_alike_names_are_one_user,
     a_password_equal_to_the_username_is_refused,
+    a_flask_token_ends_with_logout_and_with_a_password_change,
 );

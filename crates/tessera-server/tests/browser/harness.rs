@@ -21,7 +21,7 @@ use tempfile::TempDir;
 /// module in a fresh profile includes compiling it, and CI machines are shared.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
-/// The localStorage key the app keeps its session under (`web/src/auth.rs`).
+/// The localStorage key the app keeps its session under (`web/src/auth/storage.rs`).
 pub const SESSION_KEY: &str = "tessera.session";
 
 /// A password the server's policy accepts.
