@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use crate::accounts::Accounts;
 use crate::tokens::superseded;
 use crate::{
-    Error, ImportRecord, ImportReport, Limits, RefreshToken, Rejected, Session, SessionId,
-    Sessions, TokenIssuer, TokenRefusal, TokenSource, User, UserCache, VerifiedToken,
+    Error, Limits, RefreshToken, Session, SessionId, Sessions, TokenIssuer, TokenRefusal,
+    TokenSource, User, UserCache, VerifiedToken,
 };
 
 /// Who is asking, as the entry point saw them: what the limits count against.
@@ -85,7 +85,7 @@ pub struct TokenInspection {
 /// The use cases over the store, the hasher, the limits and the token keys.
 #[derive(Debug, Clone)]
 pub struct Auth {
-    accounts: Accounts,
+    pub(crate) accounts: Accounts,
     sessions: Sessions,
     limits: Limits,
     tokens: TokenIssuer,
@@ -333,16 +333,6 @@ impl Auth {
         let user = self.accounts.find_by_username(username)?;
         let ended = self.replace_password(&user, new_password, None)?;
         Ok((user, ended))
-    }
-
-    /// `tessera users import`: see [`Accounts::import`] for the rules.
-    pub fn import(
-        &self,
-        records: &[ImportRecord],
-        unreadable: Vec<Rejected>,
-        progress: &mut dyn FnMut(usize),
-    ) -> Result<ImportReport, Error> {
-        self.accounts.import(records, unreadable, progress)
     }
 
     /// `tessera token verify`: everything the token check decides, at `at`, and what became

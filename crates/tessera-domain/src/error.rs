@@ -1,4 +1,7 @@
-use crate::{HashError, PasswordError, StoreError, TokenRefusal, UsernameError};
+use crate::hash_error::HashError;
+use crate::store_error::StoreError;
+use crate::token_refusal::TokenRefusal;
+use crate::{PasswordError, UsernameError};
 
 /// Everything a domain operation can fail with. The HTTP layer maps each variant to exactly
 /// one status; internal causes are kept for the log, never shown to clients.

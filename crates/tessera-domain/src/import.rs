@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 
-use crate::{Accounts, Error, ImportOutcome, ImportedUser, UserId, Username, UsernameError};
+use crate::{Auth, Error, ImportOutcome, ImportedUser, UserId, Username, UsernameError};
 
 /// One account as read from the other system.
 #[derive(Clone, PartialEq, Eq)]
@@ -129,7 +129,7 @@ struct Candidate<'a> {
     password_hash: &'a str,
 }
 
-impl Accounts {
+impl Auth {
     /// Imports `records`. `unreadable` are records the caller could not read at all,
     /// reported as rejected. `progress` is called with the number of valid records handled
     /// so far. On error nothing was imported.
@@ -200,6 +200,7 @@ impl Accounts {
         // Every old id, rejected ones included, stays reserved: a token may name it.
         let reserve_ids_through = records.iter().filter_map(|r| r.id).max().map(UserId);
         let outcomes = self
+            .accounts
             .users()
             .import_users(&users, reserve_ids_through, progress)?;
         if outcomes.len() != candidates.len() {

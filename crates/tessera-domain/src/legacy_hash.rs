@@ -25,7 +25,7 @@
 
 use sha_crypt::{PasswordHashRef, PasswordVerifier, ShaCrypt};
 
-use crate::HashError;
+use crate::hash_error::HashError;
 use crate::hash_work::HashWork;
 
 /// passlib's lower bound on `rounds=`, and Tessera's cap (passlib's defaults are 656,000

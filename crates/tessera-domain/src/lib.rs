@@ -9,8 +9,10 @@
 mod accounts;
 mod auth;
 mod error;
+mod hash_error;
 mod hash_work;
 mod hashing;
+mod ids;
 mod import;
 mod legacy_hash;
 mod limits;
@@ -18,7 +20,9 @@ mod password;
 mod random;
 mod repository;
 mod session;
+mod store_error;
 mod throttle;
+mod token_refusal;
 mod tokens;
 mod user_cache;
 mod username;
@@ -26,20 +30,22 @@ mod username;
 pub use accounts::Accounts;
 pub use auth::{Auth, Authenticated, Client, SessionKind, SignedIn, TokenCheck, TokenInspection};
 pub use error::Error;
+pub use hash_error::HashError;
 pub use hash_work::{HashWork, HashWorkCount};
-pub use hashing::{HashError, HashScheme, PasswordHasher};
+pub use hashing::{HashScheme, PasswordHasher};
+pub use ids::{SessionId, UserId};
 pub use import::{ImportRecord, ImportReport, Imported, RejectReason, Rejected, Skipped};
 pub use limits::Limits;
 pub use password::{Password, PasswordError};
 pub use random::random_token;
-pub use repository::{
-    ImportOutcome, ImportedUser, NewUser, StoreError, User, UserId, UserRepository,
-};
+pub use repository::{ImportOutcome, ImportedUser, NewUser, User, UserRepository};
 pub use session::{
-    RefreshRefusal, RefreshToken, RevokedSessions, Session, SessionId, SessionPolicy,
-    SessionRepository, Sessions, StoredSession,
+    RefreshRefusal, RefreshToken, RevokedSessions, Session, SessionPolicy, SessionRepository,
+    Sessions, StoredSession,
 };
+pub use store_error::StoreError;
 pub use throttle::{Limit, Throttle, ThrottleRepository, ThrottleState, Verdict};
-pub use tokens::{TokenFormat, TokenIssuer, TokenRefusal, TokenSource, VerifiedToken};
+pub use token_refusal::{TokenFormat, TokenRefusal};
+pub use tokens::{TokenIssuer, TokenSource, VerifiedToken};
 pub use user_cache::UserCache;
 pub use username::{Username, UsernameError};

@@ -1,29 +1,6 @@
 use chrono::{DateTime, Utc};
 
-use crate::{SessionId, Username};
-
-/// A user's stable numeric id; the `sub` claim of their tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UserId(pub i64);
-
-impl UserId {
-    /// The id a token's `sub` names: a positive decimal without sign or leading zeros, so
-    /// one user has exactly one spelling (`"01"` names nobody).
-    pub fn from_claim(sub: &str) -> Option<UserId> {
-        let canonical =
-            !sub.is_empty() && !sub.starts_with('0') && sub.bytes().all(|b| b.is_ascii_digit());
-        if !canonical {
-            return None;
-        }
-        sub.parse().ok().map(UserId)
-    }
-}
-
-impl std::fmt::Display for UserId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
+use crate::{SessionId, StoreError, UserId, Username};
 
 /// A stored user.
 #[derive(Clone, PartialEq, Eq)]
@@ -90,20 +67,6 @@ pub enum ImportOutcome {
     AlreadyPresent(UserId),
     /// Another account, with this id, already has this name (regardless of case).
     UsernameTaken(UserId),
-}
-
-/// What can go wrong in the store, as far as the domain cares.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    /// A unique constraint on the username (case-insensitive) was violated.
-    #[error("username already taken")]
-    UsernameTaken,
-    /// The database cannot be reached (connection refused, pool timeout).
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
-    /// Any other database failure.
-    #[error("database error: {0}")]
-    Internal(String),
 }
 
 /// Storage of users. Implemented by `tessera-store`; every method is synchronous and may

@@ -14,17 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::{Error, StoreError, UserId, random_token};
-
-/// A session's id: 128 random bits, URL-safe base64. Also the `sid` claim of its tokens.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionId(pub String);
-
-impl std::fmt::Display for SessionId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
+use crate::{Error, SessionId, StoreError, UserId, random_token};
 
 /// A session as the user may see it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -80,27 +80,35 @@ fn app_state(request: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
 
 type ExtractFuture<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 
+/// The token of a request as a route with `challenge` takes it: Bearer everywhere, and on
+/// the tutorial's Basic routes also the user-id of HTTP Basic (`token:anything`).
+fn token_of(credentials: Option<Credentials>, challenge: Challenge) -> Result<String, ApiError> {
+    match (credentials, challenge) {
+        (Some(Credentials::Bearer(token)), _) => Ok(token),
+        (Some(Credentials::Basic { user_id, .. }), Challenge::Basic) => Ok(user_id),
+        (Some(Credentials::Basic { .. }), Challenge::Bearer) => {
+            Err(ApiError::invalid_authorization(
+                challenge,
+                "this API takes Authorization: Bearer <token>, not Basic",
+            ))
+        }
+        (None, _) => Err(ApiError::missing_credentials(challenge)),
+    }
+}
+
+/// The extraction both extractors share.
+fn extract(request: &HttpRequest, challenge: Challenge) -> ExtractFuture<AuthUser> {
+    let token = request_credentials(request, challenge).and_then(|c| token_of(c, challenge));
+    let state = app_state(request);
+    Box::pin(async move { AuthUser::from_token(state?, token?, challenge).await })
+}
+
 impl FromRequest for AuthUser {
     type Error = ApiError;
     type Future = ExtractFuture<AuthUser>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let challenge = Challenge::Bearer;
-        let parsed = request_credentials(request, challenge);
-        let state = app_state(request);
-        Box::pin(async move {
-            let state = state?;
-            match parsed? {
-                Some(Credentials::Bearer(token)) => {
-                    AuthUser::from_token(state, token, challenge).await
-                }
-                Some(Credentials::Basic { .. }) => Err(ApiError::invalid_authorization(
-                    challenge,
-                    "this API takes Authorization: Bearer <token>, not Basic",
-                )),
-                None => Err(ApiError::missing_credentials(challenge)),
-            }
-        })
+        extract(request, Challenge::Bearer)
     }
 }
 
@@ -114,19 +122,7 @@ impl FromRequest for TutorialAuthUser {
     type Future = ExtractFuture<TutorialAuthUser>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let challenge = Challenge::Basic;
-        let parsed = request_credentials(request, challenge);
-        let state = app_state(request);
-        Box::pin(async move {
-            let state = state?;
-            let token = match parsed? {
-                Some(Credentials::Bearer(token)) => token,
-                Some(Credentials::Basic { user_id, .. }) => user_id,
-                None => return Err(ApiError::missing_credentials(challenge)),
-            };
-            AuthUser::from_token(state, token, challenge)
-                .await
-                .map(TutorialAuthUser)
-        })
+        let extracted = extract(request, Challenge::Basic);
+        Box::pin(async move { extracted.await.map(TutorialAuthUser) })
     }
 }

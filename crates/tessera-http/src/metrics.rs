@@ -126,29 +126,20 @@ impl Metrics {
             "Tokens by event (issued, refreshed, revoked)",
             tokens.clone(),
         );
-        let hashing_waiting = Gauge::default();
-        registry.register(
+        let mut gauge = |name: &str, help: &str| {
+            let gauge = Gauge::default();
+            registry.register(name, help, gauge.clone());
+            gauge
+        };
+        let hashing_waiting = gauge(
             "hashing_queue_depth",
             "Password hashes waiting for the hashing pool",
-            hashing_waiting.clone(),
         );
-        let hashing_running = Gauge::default();
-        registry.register(
-            "hashing_running",
-            "Password hashes being computed",
-            hashing_running.clone(),
-        );
-        let pool_connections = Gauge::default();
-        registry.register(
-            "db_pool_connections",
-            "Open database connections",
-            pool_connections.clone(),
-        );
-        let pool_idle = Gauge::default();
-        registry.register(
+        let hashing_running = gauge("hashing_running", "Password hashes being computed");
+        let pool_connections = gauge("db_pool_connections", "Open database connections");
+        let pool_idle = gauge(
             "db_pool_idle_connections",
             "Open database connections not in use",
-            pool_idle.clone(),
         );
         Metrics {
             inner: Arc::new(Inner {
