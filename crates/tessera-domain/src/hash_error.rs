@@ -6,7 +6,7 @@ pub enum HashError {
     /// The stored hash is in no format this hasher knows, or is malformed.
     #[error("unrecognised password hash format")]
     UnknownFormat,
-    /// A bcrypt cost outside [`PasswordHasher::MIN_COST`]..=[`PasswordHasher::MAX_COST`].
+    /// A bcrypt cost outside [`crate::PasswordHasher::MIN_COST`]..=[`crate::PasswordHasher::MAX_COST`].
     #[error("bcrypt cost must be between 4 and 31, got {0}")]
     CostOutOfRange(u32),
     /// The operating system could not provide randomness for a salt.

@@ -10,7 +10,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use tessera_domain::{Authenticated, TokenCheck};
 
-pub use crate::authorization::{Credentials, HeaderError, parse_authorization};
+use crate::authorization::{Credentials, parse_authorization};
 use crate::blocking::blocking;
 use crate::error::{ApiError, Challenge};
 use crate::state::AppState;

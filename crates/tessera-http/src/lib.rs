@@ -25,11 +25,8 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpRequest, HttpServer, web};
 
-pub use auth::{AuthUser, Credentials, HeaderError, TutorialAuthUser, parse_authorization};
 pub use error::{ApiError, Challenge};
 pub use metrics::{Metrics, PoolUsage, SignIn, TokenEvent};
-pub use openapi::document as openapi_document;
-pub use spa::CONTENT_SECURITY_POLICY;
 pub use state::{AppState, HashingPool};
 
 /// Which other origins may call the API from a browser.

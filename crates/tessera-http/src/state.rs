@@ -62,7 +62,7 @@ impl HashingPool {
         self
     }
 
-    /// Runs `work` (a use case that hashes or verifies a password) with [`blocking`] once a
+    /// Runs `work` (a use case that hashes or verifies a password) with `blocking` once a
     /// permit is free.
     pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
     where

@@ -54,8 +54,8 @@ async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let challenge = Challenge::Basic;
     let (username, password) = match auth::request_credentials(&request, challenge)? {
-        Some(auth::Credentials::Basic { user_id, password }) => (user_id, password),
-        Some(auth::Credentials::Bearer(_)) => {
+        Some(crate::authorization::Credentials::Basic { user_id, password }) => (user_id, password),
+        Some(crate::authorization::Credentials::Bearer(_)) => {
             return Err(ApiError::invalid_authorization(
                 challenge,
                 "sign in with HTTP Basic username:password",
