@@ -44,15 +44,12 @@ fn request_id(request: &ServiceRequest) -> String {
 /// processes but for a 1 in 2³² chance, without a system call per request (the ids
 /// correlate log lines; nobody needs to be unable to guess them).
 fn fresh_request_id() -> String {
-    static PREFIX: OnceLock<u32> = OnceLock::new();
+    static PREFIX: OnceLock<String> = OnceLock::new();
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let prefix = PREFIX.get_or_init(|| {
-        let mut bytes = [0u8; 4];
-        let _ = getrandom::fill(&mut bytes);
-        u32::from_ne_bytes(bytes)
-    });
+    // Not a secret: without OS randomness the ids are still unique within the process.
+    let prefix = PREFIX.get_or_init(|| tessera_domain::random_token::<4>().unwrap_or_default());
     let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{prefix:08x}{count:08x}")
+    format!("{prefix}{count:08x}")
 }
 
 pub(crate) async fn observe(
@@ -109,16 +106,18 @@ mod tests {
         for insane in ["", "a b", "<script>", &"x".repeat(65)] {
             let replaced = request_id(&with(insane).to_srv_request());
             assert_ne!(replaced, insane);
-            assert_eq!(replaced.len(), 16, "{replaced}");
+            assert_eq!(replaced.len(), 14, "{replaced}");
         }
     }
 
     #[test]
-    fn fresh_ids_are_sixteen_hex_digits_and_never_repeat() {
+    fn fresh_ids_are_a_random_prefix_and_a_counter_and_never_repeat() {
         let ids: Vec<String> = (0..1000).map(|_| fresh_request_id()).collect();
+        let (prefix, _) = ids[0].split_at(6);
         assert!(
-            ids.iter()
-                .all(|id| id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit())),
+            ids.iter().all(|id| id.len() == 14
+                && id.starts_with(prefix)
+                && id[6..].bytes().all(|b| b.is_ascii_hexdigit())),
             "{ids:?}"
         );
         let distinct: std::collections::HashSet<&String> = ids.iter().collect();

@@ -40,6 +40,9 @@ pub enum KeyError {
         /// What went wrong.
         source: std::io::Error,
     },
+    /// The operating system gave no randomness for a new secret.
+    #[error("cannot generate a secret: {0}")]
+    NoRandomness(String),
 }
 
 /// The key set tokens are signed and verified with: `secret_keys` when configured (the
@@ -135,10 +138,8 @@ fn key_id(secret: &[u8]) -> String {
 }
 
 /// A fresh 256-bit secret, URL-safe base64.
-pub fn generate_secret() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+pub fn generate_secret() -> Result<String, KeyError> {
+    tessera_domain::random_token::<32>().map_err(|e| KeyError::NoRandomness(e.to_string()))
 }
 
 fn development_secret(data_dir: &Path) -> Result<Vec<u8>, KeyError> {
@@ -153,7 +154,7 @@ fn development_secret(data_dir: &Path) -> Result<Vec<u8>, KeyError> {
         Err(e) => return Err(file_error(e)),
     }
     std::fs::create_dir_all(data_dir).map_err(file_error)?;
-    let secret = generate_secret();
+    let secret = generate_secret()?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -213,7 +213,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keygen => {
-            println!("{}", keys::generate_secret());
+            println!("{}", keys::generate_secret()?);
             Ok(())
         }
         Command::Config => {
