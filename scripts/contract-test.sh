@@ -6,14 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 schemathesis=target/py/bin/schemathesis
 [[ -x $schemathesis ]] || { echo "schemathesis missing: run scripts/install-deps.sh test" >&2; exit 1; }
-dir=$(mktemp -d)
 source scripts/start-tessera.sh
-trap 'stop_tessera; rm -rf "$dir"' EXIT
 # Generated requests come from one address in their hundreds: the rate limits (tested on
 # their own) would answer most of them 429 and hide the rest of the API from the test.
-start_tessera "$dir/tessera.log" "sqlite://$dir/tessera.db" \
-  TESSERA_LOGIN_MAX_FAILURES=0 TESSERA_REGISTER_MAX_PER_HOUR=0
-base="http://127.0.0.1:$port"
+start_fresh_tessera TESSERA_LOGIN_MAX_FAILURES=0 TESSERA_REGISTER_MAX_PER_HOUR=0
 
 # A real account, so the authenticated operations are exercised past their 401s.
 credentials='{"username":"contract","password":"correct horse battery staple"}'

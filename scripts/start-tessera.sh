@@ -23,3 +23,12 @@ stop_tessera() {
   wait "$pid" 2>/dev/null || true
   pid=
 }
+
+# start_fresh_tessera [ENV=VALUE…]: start_tessera on a new SQLite database in a new
+# directory ($dir), removed with the server on exit; sets $base too.
+start_fresh_tessera() {
+  dir=$(mktemp -d)
+  trap 'stop_tessera; rm -rf "$dir"' EXIT
+  start_tessera "$dir/tessera.log" "sqlite://$dir/tessera.db" "$@"
+  base="http://127.0.0.1:$port"
+}

@@ -6,13 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-40}
-dir=$(mktemp -d)
 source scripts/start-tessera.sh
-trap 'stop_tessera; rm -rf "$dir"' EXIT
 # Throttling off: this measures the password check itself, not the lockout.
-start_tessera "$dir/tessera.log" "sqlite://$dir/tessera.db" \
-  TESSERA_BCRYPT_COST=12 TESSERA_LOGIN_MAX_FAILURES=0
-base="http://127.0.0.1:$port"
+start_fresh_tessera TESSERA_BCRYPT_COST=12 TESSERA_LOGIN_MAX_FAILURES=0
 curl -sf -o /dev/null -H 'Content-Type: application/json' \
   -d '{"username":"timing","password":"correct horse battery staple"}' "$base/api/v1/users"
 sign_in() { # sign_in USERNAME → seconds

@@ -21,6 +21,15 @@ fn one(status: u16, response: ResponseBuilder) -> BTreeMap<String, RefOr<Respons
     BTreeMap::from([(status.to_string(), RefOr::T(response.build()))])
 }
 
+/// 400 on routes whose only input is the token.
+pub(crate) struct BadAuthorization;
+
+impl IntoResponses for BadAuthorization {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        one(400, problem("A malformed `Authorization` header"))
+    }
+}
+
 /// 401 on routes that need a token.
 pub(crate) struct TokenRequired;
 

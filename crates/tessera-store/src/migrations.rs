@@ -36,21 +36,25 @@ pub fn migrate(url: &str) -> Result<MigrationReport, Error> {
             conn.exclusive_transaction(|conn| conn.run_pending_migrations(SQLITE).map(|v| v.len()))
                 .map_err(migration_error)
         }
+        // Session-level advisory lock: the key is an arbitrary constant for "tessera migrations".
         #[cfg(feature = "postgres")]
-        (crate::DbConnection::Postgres(conn), Backend::Postgres) => {
-            // Session-level advisory lock: the key is an arbitrary constant for "tessera migrations".
-            conn.batch_execute("SELECT pg_advisory_lock(7365726173);")?;
-            let result = conn.run_pending_migrations(POSTGRES).map(|v| v.len());
-            conn.batch_execute("SELECT pg_advisory_unlock(7365726173);")?;
-            result.map_err(migration_error)
-        }
+        (crate::DbConnection::Postgres(conn), Backend::Postgres) => run_locked(
+            conn,
+            (
+                "SELECT pg_advisory_lock(7365726173);",
+                "SELECT pg_advisory_unlock(7365726173);",
+            ),
+            POSTGRES,
+        ),
         #[cfg(feature = "mysql")]
-        (crate::DbConnection::Mysql(conn), Backend::Mysql) => {
-            conn.batch_execute("DO GET_LOCK('tessera_migrations', 60);")?;
-            let result = conn.run_pending_migrations(MYSQL).map(|v| v.len());
-            conn.batch_execute("DO RELEASE_LOCK('tessera_migrations');")?;
-            result.map_err(migration_error)
-        }
+        (crate::DbConnection::Mysql(conn), Backend::Mysql) => run_locked(
+            conn,
+            (
+                "DO GET_LOCK('tessera_migrations', 60);",
+                "DO RELEASE_LOCK('tessera_migrations');",
+            ),
+            MYSQL,
+        ),
         #[allow(unreachable_patterns)]
         _ => Err(Error::BackendNotBuilt(backend.name())),
     }?;
@@ -58,4 +62,22 @@ pub fn migrate(url: &str) -> Result<MigrationReport, Error> {
     // lock through a scan of every user would make other processes' writes time out.
     let rekey = crate::rekey::rekey_users(&mut connection)?;
     Ok(MigrationReport { applied, rekey })
+}
+
+/// Runs the pending migrations between the statements that take and release a server-side
+/// lock, so that of several processes starting at once only one migrates.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn run_locked<C, DB>(
+    conn: &mut C,
+    (lock, unlock): (&str, &str),
+    migrations: EmbeddedMigrations,
+) -> Result<usize, Error>
+where
+    C: MigrationHarness<DB> + SimpleConnection,
+    DB: diesel::backend::Backend,
+{
+    conn.batch_execute(lock)?;
+    let result = conn.run_pending_migrations(migrations).map(|v| v.len());
+    conn.batch_execute(unlock)?;
+    result.map_err(|e| Error::Migration(e.to_string()))
 }

@@ -13,7 +13,7 @@ use crate::auth::AuthUser;
 use crate::blocking::blocking;
 use crate::error::ApiError;
 use crate::metrics::{Metrics, TokenEvent};
-use crate::problems::{JsonBody, Throttled, TokenRequired, Unavailable};
+use crate::problems::{BadAuthorization, JsonBody, Throttled, TokenRequired, Unavailable};
 use crate::routes::resource;
 use crate::routes::tutorial::no_store;
 use crate::state::AppState;
@@ -98,9 +98,8 @@ pub(crate) async fn register(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The user", body = tessera_api::UserView),
-        (status = 400, description = "A malformed `Authorization` header", body = tessera_api::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not the caller's id", body = tessera_api::Problem, content_type = "application/problem+json"),
-        TokenRequired, Unavailable
+        BadAuthorization, TokenRequired, Unavailable
     )
 )]
 pub(crate) async fn user_by_id(
@@ -167,8 +166,7 @@ fn token_response(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The user", body = tessera_api::UserView),
-        (status = 400, description = "A malformed `Authorization` header", body = tessera_api::Problem, content_type = "application/problem+json"),
-        TokenRequired, Unavailable
+        BadAuthorization, TokenRequired, Unavailable
     )
 )]
 /// `GET /api/v1/me`.
@@ -210,8 +208,7 @@ pub(crate) async fn refresh(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Signed out"),
-        (status = 400, description = "A malformed `Authorization` header", body = tessera_api::Problem, content_type = "application/problem+json"),
-        TokenRequired, Unavailable
+        BadAuthorization, TokenRequired, Unavailable
     )
 )]
 /// `POST /api/v1/logout`.
@@ -320,8 +317,7 @@ fn session_view(session: &Session, current: Option<&str>) -> SessionView {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Live sessions", body = [tessera_api::SessionView]),
-        (status = 400, description = "A malformed `Authorization` header", body = tessera_api::Problem, content_type = "application/problem+json"),
-        TokenRequired, Unavailable
+        BadAuthorization, TokenRequired, Unavailable
     )
 )]
 /// `GET /api/v1/sessions`.
@@ -348,9 +344,8 @@ pub(crate) async fn list_sessions(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Ended"),
-        (status = 400, description = "A malformed `Authorization` header", body = tessera_api::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session of this user", body = tessera_api::Problem, content_type = "application/problem+json"),
-        TokenRequired, Unavailable
+        BadAuthorization, TokenRequired, Unavailable
     )
 )]
 /// `DELETE /api/v1/sessions/{id}`.
