@@ -327,6 +327,13 @@ impl Auth {
         Ok((user, ended))
     }
 
+    /// `tessera users delete --id`: the same, for a user named by id.
+    pub fn delete_user_by_id(&self, id: crate::UserId) -> Result<(User, usize), Error> {
+        let user = self.accounts.find(id)?;
+        let ended = self.remove(&user)?;
+        Ok((user, ended))
+    }
+
     /// `tessera users set-password`: an operator's reset ends every session and every
     /// session-less token of the user, as a lost password demands.
     pub fn set_password(&self, username: &str, new_password: &str) -> Result<(User, usize), Error> {

@@ -70,9 +70,23 @@ pub fn list_users(auth: &Auth, json: bool) -> anyhow::Result<String> {
     Ok(table)
 }
 
-/// `tessera users delete NAME`: the account and every session of it.
-pub fn delete_user(auth: &Auth, username: &str) -> anyhow::Result<String> {
-    let (user, ended) = auth.delete_user(username).map_err(describe)?;
+/// Which user an operator means: by name, or by id (which reaches either of two users
+/// whose names became look-alikes).
+#[derive(Debug, Clone)]
+pub enum UserRef {
+    /// By name, compared as sign-in compares it.
+    Name(String),
+    /// By id.
+    Id(i64),
+}
+
+/// `tessera users delete NAME | --id ID`: the account and every session of it.
+pub fn delete_user(auth: &Auth, who: &UserRef) -> anyhow::Result<String> {
+    let deleted = match who {
+        UserRef::Name(name) => auth.delete_user(name),
+        UserRef::Id(id) => auth.delete_user_by_id(tessera_domain::UserId(*id)),
+    };
+    let (user, ended) = deleted.map_err(describe)?;
     Ok(format!(
         "deleted user {} and ended {ended} session(s)",
         user.username

@@ -88,11 +88,16 @@ enum UsersCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Delete a user.
-    #[command(after_help = "Example: tessera users delete alice")]
+    /// Delete a user and end their sessions.
+    #[command(after_help = "Example: tessera users delete alice\n\
+        By id, e.g. the second of two look-alike names: tessera users delete --id 7")]
+    #[command(group(clap::ArgGroup::new("who").required(true).args(["username", "id"])))]
     Delete {
         /// The username.
-        username: String,
+        username: Option<String>,
+        /// The user's id instead (`tessera users list` shows it).
+        #[arg(long)]
+        id: Option<i64>,
     },
     /// Set a user's password; read from a prompt, or from stdin when piped.
     #[command(
@@ -229,7 +234,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     commands::add_user(&auth, &username, &password)?
                 }
                 UsersCommand::List { json } => commands::list_users(&auth, json)?,
-                UsersCommand::Delete { username } => commands::delete_user(&auth, &username)?,
+                UsersCommand::Delete { username, id } => {
+                    let who = match (username, id) {
+                        (_, Some(id)) => commands::UserRef::Id(id),
+                        (Some(name), None) => commands::UserRef::Name(name),
+                        (None, None) => anyhow::bail!("name the user, or give --id"),
+                    };
+                    commands::delete_user(&auth, &who)?
+                }
                 UsersCommand::SetPassword { username } => {
                     let password = commands::read_password("New password: ")?;
                     commands::set_password(&auth, &username, &password)?

@@ -114,6 +114,15 @@ fn users_can_be_added_listed_changed_and_deleted() {
     assert!(sign_in("a brand new passphrase").is_ok());
     assert!(sign_in("correct horse battery staple").is_err());
 
+    cli.ok(&["users", "add", "dora"], "a fourth good passphrase\n");
+    let dora = cli.ok(&["users", "list", "--json"], "");
+    let dora: serde_json::Value = serde_json::from_str(dora.lines().last().unwrap()).unwrap();
+    assert_eq!(dora["username"], "dora");
+    let id = dora["id"].to_string();
+    let deleted = cli.ok(&["users", "delete", "--id", &id], "");
+    assert!(deleted.contains("deleted user dora"), "{deleted}");
+    let gone = cli.run(&["users", "delete", "--id", &id], "", &[]);
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("no such user"));
     cli.ok(&["users", "delete", "Alice"], "");
     let missing = cli.run(&["users", "delete", "Alice"], "", &[]);
     assert_eq!(missing.status.code(), Some(1));

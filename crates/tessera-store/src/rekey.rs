@@ -96,8 +96,8 @@ impl std::fmt::Display for KeyCollision {
             f,
             "users {} ({:?}) and {} ({:?}) now share the username key {:?}: user {} keeps it, \
              user {} keeps its old key and cannot sign in by name until one of them is \
-             deleted (`tessera users delete` reaches user {} by either name) or user {} is \
-             renamed (UPDATE users SET username = '…' WHERE id = {}; then `tessera migrate`)",
+             deleted (`tessera users delete --id {}` or `--id {}`) or user {} is renamed \
+             (UPDATE users SET username = '…' WHERE id = {}; then `tessera migrate`)",
             self.holder,
             self.holder_username,
             self.unchanged,
@@ -106,6 +106,7 @@ impl std::fmt::Display for KeyCollision {
             self.holder,
             self.unchanged,
             self.holder,
+            self.unchanged,
             self.unchanged,
             self.unchanged,
         )
@@ -164,8 +165,8 @@ pub fn rekey_users(conn: &mut DbConnection) -> Result<RekeyReport, Error> {
             holder_id = collision.holder.0,
             unchanged_id = collision.unchanged.0,
             "two users now share a username key: the holder keeps it, the other keeps its \
-             old key and cannot sign in by name; delete one (`tessera users delete`, which \
-             reaches the holder by either name) or rename the other, then run `tessera migrate`"
+             old key and cannot sign in by name; delete one (`tessera users delete --id ID`) \
+             or rename the other, then run `tessera migrate`"
         );
     }
     if report.rekeyed > 0 {

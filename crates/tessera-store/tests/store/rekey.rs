@@ -156,7 +156,7 @@ fn collisions_are_reported_and_leave_the_later_row_unchanged(test_db: &TestDatab
         format!("users {admin} (\"admin\")"),
         format!("and {wide_admin} (\"ａｄｍｉｎ\")"),
         "key \"admin\"".to_owned(),
-        "tessera users delete".to_owned(),
+        format!("tessera users delete --id {admin}"),
         format!("WHERE id = {wide_admin}"),
     ];
     for part in parts {
