@@ -96,8 +96,9 @@ pub fn serve(
             .wrap(cors(&settings.cors))
             .wrap(from_fn(logging::observe))
             .configure(routes::health::configure)
-            .configure(routes::v1::configure)
+            // Before the `/api/v1` scope, which would answer its path with a 404.
             .configure(openapi::configure)
+            .configure(routes::v1::configure)
             .configure(routes::tutorial::configure)
             .default_service(web::to(spa::fallback))
     })

@@ -144,7 +144,29 @@ async fn me_needs_a_valid_bearer_token(backend: Backend) {
     assert!(body.get("password_hash").is_none());
 }
 
+/// The served OpenAPI document is the one in `docs/` (what schemathesis and clients read).
+async fn the_openapi_document_is_served(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let response = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let served = response.text().await.unwrap();
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/openapi.json"
+    ))
+    .unwrap();
+    assert_eq!(served, committed);
+}
+
 backend_tests!(
+    the_openapi_document_is_served,
     registration_is_201_with_location,
     other_users_records_are_404,
     tokens_are_issued_for_good_credentials_only,
