@@ -18,12 +18,26 @@ const MYSQL: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
 ///
 /// Safe to call from several processes at once: PostgreSQL and MySQL take a database-wide
 /// advisory lock for the duration, SQLite an exclusive transaction.
+///
+/// The re-keying scans every user only while the store is not marked as holding the
+/// current keys ([`crate::rekey::KEY_VERSION`]); [`migrate`] always scans.
 pub fn run_migrations(url: &str) -> Result<usize, Error> {
-    migrate(url).map(|report| report.applied)
+    migrate_with(url, Rekey::UnlessCurrent).map(|report| report.applied)
 }
 
-/// [`run_migrations`], reporting what the rekeying after the migrations did.
+/// [`run_migrations`], always re-keying (`tessera migrate`: also catches rows an older
+/// Tessera wrote during a rolling upgrade), reporting what the re-keying did.
 pub fn migrate(url: &str) -> Result<MigrationReport, Error> {
+    migrate_with(url, Rekey::Always)
+}
+
+/// When the re-keying after the migrations scans the users.
+enum Rekey {
+    Always,
+    UnlessCurrent,
+}
+
+fn migrate_with(url: &str, rekey: Rekey) -> Result<MigrationReport, Error> {
     let backend = Backend::from_url(url)?;
     let mut connection = crate::connection::establish(url)?;
     let migration_error =
@@ -60,7 +74,12 @@ pub fn migrate(url: &str) -> Result<MigrationReport, Error> {
     }?;
     // After the lock is released: the rekeying is safe to race, and holding SQLite's write
     // lock through a scan of every user would make other processes' writes time out.
-    let rekey = crate::rekey::rekey_users(&mut connection)?;
+    let rekey = match rekey {
+        Rekey::UnlessCurrent if crate::rekey::keys_are_current(&mut connection)? => {
+            crate::rekey::RekeyReport::default()
+        }
+        _ => crate::rekey::rekey_users(&mut connection)?,
+    };
     Ok(MigrationReport { applied, rekey })
 }
 

@@ -11,9 +11,9 @@
 //! `(id, username, username_key)` per user plus computing one key per user, in batches of
 //! [`BATCH`] rows. Parsing a name and computing its key takes about 1.3 µs (release
 //! build), so a table of a million users costs a little over a second of CPU plus reading
-//! its thousand batches, on every start and every `tessera users` command. A marker saying
-//! which key version the table holds would make that constant; it needs a migration (see
-//! [`KEY_VERSION`]).
+//! its thousand batches. So a clean run (no collisions, no refused names) records
+//! [`KEY_VERSION`] in `store_meta`, and starts and `tessera users` commands skip the scan
+//! while it is current; `tessera migrate` always scans.
 //!
 //! When a user's new key is already held by another user (`admin`, id 1, and `ａｄｍｉｎ`,
 //! id 7, written when width still made a difference), the holder keeps it and the other
@@ -28,15 +28,45 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use tessera_domain::{UserId, Username, UsernameError};
 
-use crate::schema::users;
+use crate::schema::{store_meta, users};
+
+/// The `store_meta` row naming the key version every user row holds.
+const KEY_VERSION_NAME: &str = "username_key_version";
+
+/// Whether the store is marked as holding keys of [`KEY_VERSION`].
+pub(crate) fn keys_are_current(conn: &mut DbConnection) -> Result<bool, Error> {
+    let value: Option<String> = store_meta::table
+        .find(KEY_VERSION_NAME)
+        .select(store_meta::value)
+        .first(conn)
+        .optional()?;
+    Ok(value == Some(KEY_VERSION.to_string()))
+}
+
+/// Marks the store as holding keys of [`KEY_VERSION`]. Processes starting at once may all
+/// mark it; the value is the same, so losing the race is success.
+fn mark_keys_current(conn: &mut DbConnection) -> Result<(), Error> {
+    if keys_are_current(conn)? {
+        return Ok(());
+    }
+    diesel::delete(store_meta::table.find(KEY_VERSION_NAME)).execute(conn)?;
+    let inserted = diesel::insert_into(store_meta::table)
+        .values((
+            store_meta::name.eq(KEY_VERSION_NAME),
+            store_meta::value.eq(KEY_VERSION.to_string()),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) | Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
+}
 use crate::{DbConnection, Error};
 
 /// The version of [`Username::canonical`] that keys are computed with: 1 was canonical
 /// caseless matching (Unicode D145), 2 is compatibility caseless matching with runs of
-/// spaces collapsed (D146). Not stored yet: a marker table (one row per setting, e.g.
-/// `store_meta(name VARCHAR(64) PRIMARY KEY, value VARCHAR(255) NOT NULL)` holding
-/// `username_key_version`) would let [`rekey_users`] skip its scan when the table is
-/// already at this version.
+/// spaces collapsed (D146). Stored as `username_key_version` in `store_meta` after a clean
+/// run of [`rekey_users`].
 pub const KEY_VERSION: u32 = 2;
 
 /// How many users are read per query while scanning.
@@ -175,6 +205,9 @@ pub fn rekey_users(conn: &mut DbConnection) -> Result<RekeyReport, Error> {
             scanned = report.scanned,
             "recomputed username keys"
         );
+    }
+    if report.is_clean() {
+        mark_keys_current(conn)?;
     }
     Ok(report)
 }
@@ -351,7 +384,15 @@ pub mod testing {
     use tessera_domain::UserId;
 
     use crate::models::NewUserRow;
-    use crate::schema::users;
+    use crate::schema::{store_meta, users};
+
+    /// Removes the mark that keys are current, as in a database an older Tessera wrote.
+    pub fn forget_key_version(url: &str) {
+        let mut conn = crate::connection::establish(url).expect("the test database opens");
+        diesel::delete(store_meta::table)
+            .execute(&mut conn)
+            .expect("the mark is removed");
+    }
 
     /// Inserts a user named `username` (stored as given) with `username_key` as its key,
     /// as an older version's key function would have computed it, and returns its id.

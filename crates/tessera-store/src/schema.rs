@@ -30,6 +30,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    store_meta (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Integer,
         username -> Text,
@@ -45,5 +52,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     sessions,
     spent_refresh_secrets,
+    store_meta,
     users,
 );

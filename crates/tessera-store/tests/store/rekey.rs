@@ -4,7 +4,9 @@
 
 use chrono::Utc;
 use tessera_domain::{NewUser, StoreError, UserId, UserRepository, Username};
-use tessera_store::rekey::testing::{insert_with_key, rename_in_sql, stored_key};
+use tessera_store::rekey::testing::{
+    forget_key_version, insert_with_key, rename_in_sql, stored_key,
+};
 use tessera_store::testing::TestDatabase;
 use tessera_store::{Database, KeyCollision, rekey_usernames};
 
@@ -90,11 +92,26 @@ fn keys_of_an_older_version_are_recomputed(test_db: &TestDatabase) {
 
 fn migrations_rekey_an_existing_database(test_db: &TestDatabase) {
     let url = test_db.url();
+    // A database an older Tessera wrote: old keys, and no mark that they are current.
     let id = insert_with_key(url, "ａｄｍｉｎ", "ａｄｍｉｎ");
+    forget_key_version(url);
     assert_eq!(tessera_store::run_migrations(url).unwrap(), 0);
     assert_eq!(stored_key(url, id).as_deref(), Some("admin"));
     let report = tessera_store::migrate(url).unwrap();
     assert_eq!((report.applied, report.rekey.rekeyed), (0, 0));
+}
+
+/// Once a clean run marked the keys current, starts skip the scan; `tessera migrate`
+/// still scans, and catches a row an older process wrote during a rolling upgrade.
+fn starts_skip_the_scan_once_keys_are_current_and_migrate_does_not(test_db: &TestDatabase) {
+    let url = test_db.url();
+    assert_eq!(tessera_store::run_migrations(url).unwrap(), 0);
+    let late = insert_with_key(url, "Ⅻ", "ⅻ");
+    assert_eq!(tessera_store::run_migrations(url).unwrap(), 0);
+    assert_eq!(stored_key(url, late).as_deref(), Some("ⅻ"), "no scan");
+    let report = tessera_store::migrate(url).unwrap();
+    assert_eq!(report.rekey.rekeyed, 1);
+    assert_eq!(stored_key(url, late).as_deref(), Some("xii"));
 }
 
 fn collisions_are_reported_and_leave_the_later_row_unchanged(test_db: &TestDatabase) {
@@ -216,6 +233,7 @@ mod migrated {
     backend_tests!(with_test_database:
         keys_of_an_older_version_are_recomputed,
         migrations_rekey_an_existing_database,
+        starts_skip_the_scan_once_keys_are_current_and_migrate_does_not,
         collisions_are_reported_and_leave_the_later_row_unchanged,
         names_refused_by_todays_policy_are_reported_not_touched,
     );
