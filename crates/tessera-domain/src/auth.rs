@@ -116,11 +116,6 @@ impl Auth {
         self.accounts.hasher().warm_up();
     }
 
-    /// The password hasher, for its work counts.
-    pub fn hasher(&self) -> &crate::PasswordHasher {
-        self.accounts.hasher()
-    }
-
     /// How long access tokens live.
     pub fn token_ttl(&self) -> chrono::Duration {
         self.tokens.ttl()

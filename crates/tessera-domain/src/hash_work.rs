@@ -11,7 +11,8 @@ pub struct HashWork {
     sha_crypt: AtomicU64,
 }
 
-/// A reading of [`HashWork`].
+/// How many bcrypt and SHA-crypt computations a hasher has run: see
+/// [`crate::PasswordHasher::work`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HashWorkCount {
     /// bcrypt computations (any bcrypt-based scheme).

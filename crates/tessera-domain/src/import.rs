@@ -245,7 +245,8 @@ impl Auth {
             .as_deref()
             .filter(|hash| !hash.is_empty())
             .ok_or(RejectReason::MissingPasswordHash)?;
-        self.hasher()
+        self.accounts
+            .hasher()
             .scheme(password_hash)
             .map_err(|_| RejectReason::UnsupportedHash)?;
         Ok(Candidate {

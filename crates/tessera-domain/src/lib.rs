@@ -31,7 +31,7 @@ pub use accounts::Accounts;
 pub use auth::{Auth, Authenticated, Client, SessionKind, SignedIn, TokenCheck, TokenInspection};
 pub use error::Error;
 pub use hash_error::HashError;
-pub use hash_work::{HashWork, HashWorkCount};
+pub use hash_work::HashWorkCount;
 pub use hashing::{HashScheme, PasswordHasher};
 pub use ids::{SessionId, UserId};
 pub use import::{ImportRecord, ImportReport, Imported, RejectReason, Rejected, Skipped};

@@ -89,13 +89,6 @@ pub trait SessionRepository: Send + Sync + 'static {
     fn is_spent_refresh_hash(&self, id: &SessionId, hash: &str) -> Result<bool, StoreError>;
     /// Ends one session; `false` when it had already ended or does not exist.
     fn revoke_session(&self, id: &SessionId, at: DateTime<Utc>) -> Result<bool, StoreError>;
-    /// Ends every live session of a user except `keep`; returns how many ended.
-    fn revoke_user_sessions(
-        &self,
-        user_id: UserId,
-        keep: Option<&SessionId>,
-        at: DateTime<Utc>,
-    ) -> Result<usize, StoreError>;
     /// A user's sessions that are neither revoked nor expired at `now`, newest first.
     fn live_sessions(
         &self,
@@ -291,19 +284,9 @@ impl Sessions {
         Ok(self.repository.revoke_session(id, now)?)
     }
 
-    /// Ends every session of a user but `keep`.
-    pub fn end_all(
-        &self,
-        user_id: UserId,
-        keep: Option<&SessionId>,
-        now: DateTime<Utc>,
-    ) -> Result<usize, Error> {
-        self.note_ending(user_id, keep, now)?;
-        Ok(self.repository.revoke_user_sessions(user_id, keep, now)?)
-    }
-
     /// Puts every live session of a user but `keep` on this process's revoked list, ahead
-    /// of a store operation that ends them; returns how many.
+    /// of the store operation that ends them in its own transaction (a new password, a
+    /// deletion); returns how many.
     pub(crate) fn note_ending(
         &self,
         user_id: UserId,

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use actix_web::HttpRequest;
 use prometheus_client::metrics::gauge::Gauge;
-use tessera_domain::Auth;
+use tessera_domain::{Auth, Client, Error};
 use tokio::sync::Semaphore;
 
 use crate::blocking::blocking;
@@ -33,6 +33,22 @@ impl AppState {
             request.peer_addr().map(|peer| peer.ip().to_string())
         };
         address.unwrap_or_else(|| "unknown".to_owned())
+    }
+
+    /// Runs a use case that hashes, with the client's address, on the hashing pool.
+    pub(crate) async fn hashing_use_case<T, F>(
+        &self,
+        request: &HttpRequest,
+        use_case: F,
+    ) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Auth, Client<'_>) -> Result<T, Error> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (auth, address) = (self.auth.clone(), self.client_address(request));
+        self.hashing
+            .run(move || use_case(&auth, Client { address: &address }))
+            .await
     }
 }
 

@@ -271,19 +271,6 @@ impl SessionRepository for Database {
         self.with(|conn| sessions::revoke(conn, &id.0, at.naive_utc()))
     }
 
-    fn revoke_user_sessions(
-        &self,
-        user_id: UserId,
-        keep: Option<&SessionId>,
-        at: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
-        let Some(user_id) = row_id(user_id) else {
-            return Ok(0);
-        };
-        let keep = keep.map(|id| id.0.as_str());
-        self.with(|conn| sessions::revoke_for_user(conn, user_id, keep, at.naive_utc()))
-    }
-
     fn live_sessions(
         &self,
         user_id: UserId,

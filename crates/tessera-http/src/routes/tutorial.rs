@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use tessera_api::{Credentials, TutorialUser, codes};
-use tessera_domain::{Client, SessionKind};
+use tessera_domain::SessionKind;
 
 use crate::auth::{self, TutorialAuthUser};
 use crate::error::{ApiError, Challenge};
@@ -36,10 +36,10 @@ async fn register(
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
     let Credentials { username, password } = body.into_inner();
-    let (auth, address) = (state.auth.clone(), state.client_address(&request));
     let user = state
-        .hashing
-        .run(move || auth.register(&username, &password, Client { address: &address }))
+        .hashing_use_case(&request, move |auth, client| {
+            auth.register(&username, &password, client)
+        })
         .await?;
     flask_json(&TutorialUser {
         username: user.username,
@@ -63,11 +63,8 @@ async fn login(
         }
         None => return Err(ApiError::missing_credentials(challenge)),
     };
-    let (auth, address) = (state.auth.clone(), state.client_address(&request));
     let signed_in = state
-        .hashing
-        .run(move || {
-            let client = Client { address: &address };
+        .hashing_use_case(&request, move |auth, client| {
             auth.sign_in(&username, &password, SessionKind::AccessOnly, client)
         })
         .await;

@@ -7,7 +7,7 @@ use tessera_api::{
     AccountDeletion, Credentials, PasswordChange, RefreshRequest, SessionView, TokenResponse,
     UserView,
 };
-use tessera_domain::{Client, Error, Session, SessionKind, SignedIn, User};
+use tessera_domain::{Error, Session, SessionKind, SignedIn, User};
 
 use crate::auth::AuthUser;
 use crate::blocking::blocking;
@@ -45,19 +45,6 @@ fn view(user: &User) -> UserView {
     }
 }
 
-/// Runs `use_case` with the client's address on the hashing pool.
-async fn hashing<T, F>(state: &AppState, request: &HttpRequest, use_case: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&tessera_domain::Auth, Client<'_>) -> Result<T, Error> + Send + 'static,
-    T: Send + 'static,
-{
-    let (auth, address) = (state.auth.clone(), state.client_address(request));
-    state
-        .hashing
-        .run(move || use_case(&auth, Client { address: &address }))
-        .await
-}
-
 #[utoipa::path(
     post,
     path = "/api/v1/users",
@@ -78,10 +65,11 @@ pub(crate) async fn register(
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
     let Credentials { username, password } = body.into_inner();
-    let user = hashing(&state, &request, move |auth, client| {
-        auth.register(&username, &password, client)
-    })
-    .await?;
+    let user = state
+        .hashing_use_case(&request, move |auth, client| {
+            auth.register(&username, &password, client)
+        })
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/users/{}", user.id)))
         .json(view(&user)))
@@ -133,10 +121,11 @@ pub(crate) async fn issue_token(
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
     let Credentials { username, password } = body.into_inner();
-    let signed_in = hashing(&state, &request, move |auth, client| {
-        auth.sign_in(&username, &password, SessionKind::Refreshable, client)
-    })
-    .await;
+    let signed_in = state
+        .hashing_use_case(&request, move |auth, client| {
+            auth.sign_in(&username, &password, SessionKind::Refreshable, client)
+        })
+        .await;
     metrics.sign_in_outcome(&signed_in);
     token_response(&state, &metrics, signed_in?)
 }
@@ -249,10 +238,11 @@ pub(crate) async fn change_password(
         new_password,
     } = body.into_inner();
     // The outcome comes back whole, so each password error names its own field.
-    let outcome = hashing(&state, &request, move |use_cases, client| {
-        Ok(use_cases.change_password(&auth, &current_password, &new_password, client))
-    })
-    .await?;
+    let outcome = state
+        .hashing_use_case(&request, move |use_cases, client| {
+            Ok(use_cases.change_password(&auth, &current_password, &new_password, client))
+        })
+        .await?;
     let ended = outcome.map_err(|error| match error {
         Error::WrongPassword => ApiError::invalid_field("current_password", error.to_string()),
         Error::InvalidPassword(e) => ApiError::invalid_field("new_password", e.to_string()),
@@ -290,10 +280,11 @@ pub(crate) async fn delete_account(
     body: web::Json<AccountDeletion>,
 ) -> Result<HttpResponse, ApiError> {
     let password = body.into_inner().password;
-    let ended = hashing(&state, &request, move |use_cases, client| {
-        use_cases.delete_account(&auth, &password, client)
-    })
-    .await?;
+    let ended = state
+        .hashing_use_case(&request, move |use_cases, client| {
+            use_cases.delete_account(&auth, &password, client)
+        })
+        .await?;
     count_revoked(&metrics, ended);
     Ok(HttpResponse::NoContent().finish())
 }
