@@ -2,7 +2,8 @@ use std::sync::Arc;
 
 use actix_web::HttpRequest;
 use prometheus_client::metrics::gauge::Gauge;
-use tessera_domain::{Auth, Client, Error};
+use tessera_api::Credentials;
+use tessera_domain::{Auth, Client, Error, User};
 use tokio::sync::Semaphore;
 
 use crate::blocking::blocking;
@@ -49,6 +50,19 @@ impl AppState {
         self.hashing
             .run(move || use_case(&auth, Client { address: &address }))
             .await
+    }
+
+    /// Registers an account: the one call behind the tutorial's and the versioned route.
+    pub(crate) async fn register(
+        &self,
+        request: &HttpRequest,
+        credentials: Credentials,
+    ) -> Result<User, ApiError> {
+        let Credentials { username, password } = credentials;
+        self.hashing_use_case(request, move |auth, client| {
+            auth.register(&username, &password, client)
+        })
+        .await
     }
 }
 

@@ -35,12 +35,7 @@ async fn register(
     request: HttpRequest,
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
-    let Credentials { username, password } = body.into_inner();
-    let user = state
-        .hashing_use_case(&request, move |auth, client| {
-            auth.register(&username, &password, client)
-        })
-        .await?;
+    let user = state.register(&request, body.into_inner()).await?;
     flask_json(&TutorialUser {
         username: user.username,
     })

@@ -64,12 +64,7 @@ pub(crate) async fn register(
     request: HttpRequest,
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
-    let Credentials { username, password } = body.into_inner();
-    let user = state
-        .hashing_use_case(&request, move |auth, client| {
-            auth.register(&username, &password, client)
-        })
-        .await?;
+    let user = state.register(&request, body.into_inner()).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/users/{}", user.id)))
         .json(view(&user)))
