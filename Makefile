@@ -7,7 +7,7 @@ CARGO ?= cargo
 FEATURES ?= postgres,mysql
 BIND ?= 127.0.0.1:8080
 
-.PHONY: all build run web test lint unit tutorial-check contract-test fuzz-smoke deps deps-build deps-web deps-test bench fuzz clean
+.PHONY: all build run web test lint unit tutorial-check contract-test fuzz-smoke deps deps-build deps-web deps-test bench soak fuzz clean
 
 all: build
 
@@ -62,6 +62,10 @@ contract-test: build
 
 bench: build
 	@scripts/bench.sh
+
+## Ten minutes of mixed traffic; RSS, 5xx and descriptors checked (SOAK_SECONDS to change).
+soak: build
+	@ulimit -n 8192 2>/dev/null || true; python3 scripts/soak.py
 
 ## A short fuzzing run of every target, for CI.
 fuzz-smoke:
