@@ -73,9 +73,10 @@ web() {
 test() {
   build
   apt_install chromium chromium-driver
-  # Real proxies in front of Tessera in the API tests, and promtool (Debian's prometheus
-  # package) to check the /metrics text format.
-  apt_install nginx caddy prometheus
+  # Real proxies in front of Tessera in the API tests (reached with curl over TLS, with a
+  # certificate openssl makes), and promtool (Debian's prometheus package) to check the
+  # /metrics text format.
+  apt_install nginx caddy prometheus curl openssl
   cargo_install diesel_cli "$(locked_version diesel)" diesel --no-default-features --features sqlite-bundled,postgres,mysql
   # Pinned: itsdangerous 1.1 is the last with TimedJSONWebSignatureSerializer; passlib 1.7.4
   # does not start with bcrypt 5.

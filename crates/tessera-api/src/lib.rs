@@ -195,6 +195,12 @@ pub mod codes {
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     /// The body has the wrong `Content-Type`.
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    /// The body did not arrive within the server's deadline; the connection is closed.
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
+    /// The request line and headers together are larger than the server accepts.
+    pub const HEADERS_TOO_LARGE: &str = "headers_too_large";
+    /// A cross-origin request or preflight the CORS policy does not allow.
+    pub const CORS_REFUSED: &str = "cors_refused";
     /// Too many attempts from this client or on this account; see `Retry-After`.
     pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
     /// The database cannot be reached right now.

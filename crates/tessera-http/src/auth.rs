@@ -15,14 +15,17 @@ use crate::blocking::blocking;
 use crate::error::{ApiError, Challenge};
 use crate::state::AppState;
 
-/// The credentials of a request, `None` when it has no `Authorization` header.
+/// The credentials of a request, `None` when it has no `Authorization` header; several
+/// headers are an error, not "the first one".
 pub fn request_credentials(
     request: &HttpRequest,
     challenge: Challenge,
 ) -> Result<Option<Credentials>, ApiError> {
-    match request.headers().get(header::AUTHORIZATION) {
-        None => Ok(None),
-        Some(value) => parse_authorization(value.as_bytes())
+    let mut values = request.headers().get_all(header::AUTHORIZATION);
+    match (values.next(), values.next()) {
+        (None, _) => Ok(None),
+        (Some(_), Some(_)) => Err(ApiError::several_authorizations(challenge)),
+        (Some(value), None) => parse_authorization(value.as_bytes())
             .map(Some)
             .map_err(|e| ApiError::invalid_authorization(challenge, e.to_string())),
     }

@@ -4,6 +4,7 @@
 //! leaves as an RFC 9457 problem body with a stable `code`. Internal causes are logged
 //! here and never sent to the client.
 
+use actix_web::error::{JsonPayloadError, PayloadError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -30,6 +31,8 @@ pub struct ApiError {
     challenge: Option<Challenge>,
     allow: Option<&'static str>,
     retry_after: Option<i64>,
+    /// Close the connection after answering: the rest of the request cannot be trusted.
+    close: bool,
 }
 
 impl ApiError {
@@ -42,6 +45,7 @@ impl ApiError {
             challenge: None,
             allow: None,
             retry_after: None,
+            close: false,
         }
     }
 
@@ -100,6 +104,21 @@ impl ApiError {
         ApiError {
             challenge: Some(challenge),
             ..ApiError::new(status, codes::INVALID_AUTHORIZATION, detail)
+        }
+    }
+
+    /// 400 on every route: several `Authorization` headers. Taking one would let a proxy
+    /// and this server read different credentials from one request.
+    pub fn several_authorizations(challenge: Challenge) -> ApiError {
+        ApiError {
+            // Basic clients would re-prompt for a password on a challenge; Bearer's names
+            // the RFC 6750 error.
+            challenge: (challenge == Challenge::Bearer).then_some(challenge),
+            ..ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::INVALID_AUTHORIZATION,
+                "send one Authorization header, not several",
+            )
         }
     }
 
@@ -172,6 +191,90 @@ impl ApiError {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             codes::UNSUPPORTED_MEDIA_TYPE,
             "send the body as Content-Type: application/json",
+        )
+    }
+
+    /// 408: the body did not arrive within `timeout`; the connection closes.
+    pub fn request_timeout(timeout: std::time::Duration) -> ApiError {
+        ApiError {
+            close: true,
+            ..ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                codes::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} seconds",
+                    timeout.as_secs_f64()
+                ),
+            )
+        }
+    }
+
+    /// 431: the request line and headers exceed `limit` bytes; the connection closes.
+    pub fn headers_too_large(limit: usize) -> ApiError {
+        ApiError {
+            close: true,
+            ..ApiError::new(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                codes::HEADERS_TOO_LARGE,
+                format!(
+                    "the request line and headers are larger than {} KiB",
+                    limit / 1024
+                ),
+            )
+        }
+    }
+
+    /// 403 (origin, method or headers not allowed) or 400 (a malformed preflight): the
+    /// CORS policy refuses the request.
+    pub fn cors_refused(status: StatusCode, detail: impl Into<String>) -> ApiError {
+        ApiError::new(status, codes::CORS_REFUSED, detail)
+    }
+
+    /// A JSON body that could not be read or parsed, in plain words: never the client's
+    /// input echoed back (it may hold a password) nor Rust's `Debug` text. `limit` is the
+    /// configured size bound.
+    pub fn from_json_error(error: JsonPayloadError, limit: usize) -> ApiError {
+        match error {
+            JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                ApiError::payload_too_large(limit)
+            }
+            JsonPayloadError::ContentType => ApiError::unsupported_media_type(),
+            JsonPayloadError::Deserialize(e) => ApiError::invalid_body(describe_json_error(&e)),
+            JsonPayloadError::Payload(e) => ApiError::from_payload_error(e, limit),
+            _ => ApiError::invalid_body("the body could not be read"),
+        }
+    }
+
+    /// A body whose bytes could not be read: its deadline passed ([`BodyTimedOut`]), it was
+    /// too large, cut short, or not in its `Content-Encoding`.
+    fn from_payload_error(error: PayloadError, limit: usize) -> ApiError {
+        if let PayloadError::Io(e) = &error {
+            if let Some(BodyTimedOut(timeout)) = e.get_ref().and_then(|e| e.downcast_ref()) {
+                return ApiError::request_timeout(*timeout);
+            }
+        }
+        match error {
+            PayloadError::Overflow => ApiError::payload_too_large(limit),
+            // actix reports a decoder's failure as an incomplete body with the cause.
+            PayloadError::Incomplete(None) => {
+                ApiError::invalid_body("the body ended before its declared length")
+            }
+            PayloadError::Incomplete(Some(_))
+            | PayloadError::EncodingCorrupted
+            | PayloadError::Io(_) => ApiError::invalid_body(
+                "the body is not in the Content-Encoding it names (gzip or deflate)",
+            ),
+            _ => ApiError::invalid_body("the body could not be read"),
+        }
+    }
+
+    /// 415: a `Content-Encoding` other than one gzip or deflate (or identity); decoding
+    /// it as identity would read a different body than the client sent.
+    pub fn unsupported_content_encoding() -> ApiError {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            codes::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported Content-Encoding: send the body as identity, gzip or deflate",
         )
     }
 
@@ -252,7 +355,44 @@ impl ResponseError for ApiError {
         if let Some(allow) = self.allow {
             response.insert_header((header::ALLOW, allow));
         }
+        if self.close {
+            response.force_close();
+        }
         response.json(problem)
+    }
+}
+
+/// The error a request body's stream ends with when its deadline passes; it travels inside
+/// an `io::Error` through actix's extractors and becomes a 408 here.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the request body did not arrive in time")]
+pub(crate) struct BodyTimedOut(pub(crate) std::time::Duration);
+
+/// serde's message without echoing the client's input back (it may hold a password).
+fn describe_json_error(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Syntax | Category::Eof => {
+            format!(
+                "the body is not valid JSON (line {}, column {})",
+                error.line(),
+                error.column()
+            )
+        }
+        Category::Data => {
+            let message = error.to_string();
+            match message.split_once(" at line") {
+                Some((what, _))
+                    if what.starts_with("missing field") || what.starts_with("unknown field") =>
+                {
+                    format!("invalid body: {what}")
+                }
+                _ => {
+                    "invalid body: expected {\"username\": string, \"password\": string}".to_owned()
+                }
+            }
+        }
+        Category::Io => "the body could not be read".to_owned(),
     }
 }
 

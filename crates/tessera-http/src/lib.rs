@@ -7,6 +7,8 @@
 mod auth;
 mod authorization;
 mod blocking;
+mod client_address;
+mod edge;
 mod error;
 mod logging;
 mod metrics;
@@ -20,11 +22,12 @@ use std::net::TcpListener;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::error::JsonPayloadError;
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpRequest, HttpServer, web};
 
+pub use client_address::{InvalidProxy, TrustedProxies};
+pub use edge::MAX_HEAD_BYTES;
 pub use error::{ApiError, Challenge};
 pub use metrics::{Metrics, PoolUsage, SignIn, TokenEvent};
 pub use state::{AppState, HashingPool};
@@ -58,6 +61,14 @@ pub struct HttpSettings {
     /// How often revocations made by other processes are fetched: the bound on how long
     /// an ended session's tokens keep working elsewhere.
     pub revocation_sync: std::time::Duration,
+    /// The whole request body must arrive within this time after the head, or the
+    /// request is answered 408 and the connection closed.
+    pub body_timeout: std::time::Duration,
+    /// Most open connections from one client address (an IPv4 address or an IPv6 /64);
+    /// more are closed at once. Trusted proxies are exempt. 0 turns the cap off.
+    pub max_connections_per_address: usize,
+    /// The proxies exempt from the connection cap (the same list the client address uses).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for HttpSettings {
@@ -69,6 +80,10 @@ impl Default for HttpSettings {
             web_dir: None,
             metrics: Metrics::default(),
             revocation_sync: std::time::Duration::from_secs(2),
+            body_timeout: std::time::Duration::from_secs(30),
+            // A browser opens about six per host; a few tabs and a NAT stay far below.
+            max_connections_per_address: 64,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -86,14 +101,25 @@ pub fn serve(
     let web_root = web::Data::new(spa::WebRoot(settings.web_dir.clone()));
     let metrics = web::Data::new(settings.metrics.clone());
     let workers = settings.workers;
+    let limits = edge::RequestLimits {
+        body_timeout: settings.body_timeout,
+    };
+    let cap = edge::ConnectionCap::new(
+        settings.max_connections_per_address,
+        settings.trusted_proxies.clone(),
+    );
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(web_root.clone())
             .app_data(metrics.clone())
             .app_data(json_config(settings.max_body_bytes))
-            .wrap(security_headers())
+            .app_data(limits)
             .wrap(cors(&settings.cors))
+            .wrap(from_fn(edge::cors_problems))
+            .wrap(from_fn(edge::request_limits))
+            // Outside the edge checks, so their answers carry the headers too.
+            .wrap(security_headers())
             .wrap(from_fn(logging::observe))
             .configure(routes::health::configure)
             // Before the `/api/v1` scope, which would answer its path with a 404.
@@ -102,9 +128,11 @@ pub fn serve(
             .configure(routes::tutorial::configure)
             .default_service(web::to(spa::fallback))
     })
+    .on_connect(move |connection, data| cap.on_connect(connection, data))
     .listen(listener)?
-    // Slow clients: headers must arrive within 10 s, and idle keep-alive connections close
-    // after 30 s, so a trickle of bytes cannot hold workers.
+    // Slow clients: headers must arrive within 10 s, bodies within `body_timeout`
+    // (`edge::request_limits`), and idle keep-alive connections close after 30 s, so a
+    // trickle of bytes cannot hold connections.
     .client_request_timeout(std::time::Duration::from_secs(10))
     .client_disconnect_timeout(std::time::Duration::from_secs(2))
     .keep_alive(std::time::Duration::from_secs(30))
@@ -165,44 +193,5 @@ fn cors(policy: &CorsPolicy) -> Cors {
 fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(limit)
-        .error_handler(move |error, _: &HttpRequest| {
-            match error {
-                JsonPayloadError::Overflow { .. }
-                | JsonPayloadError::OverflowKnownLength { .. } => {
-                    ApiError::payload_too_large(limit)
-                }
-                JsonPayloadError::ContentType => ApiError::unsupported_media_type(),
-                JsonPayloadError::Deserialize(e) => ApiError::invalid_body(describe_json_error(&e)),
-                other => ApiError::invalid_body(other.to_string()),
-            }
-            .into()
-        })
-}
-
-/// serde's message without echoing the client's input back (it may hold a password).
-fn describe_json_error(error: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    match error.classify() {
-        Category::Syntax | Category::Eof => {
-            format!(
-                "the body is not valid JSON (line {}, column {})",
-                error.line(),
-                error.column()
-            )
-        }
-        Category::Data => {
-            let message = error.to_string();
-            match message.split_once(" at line") {
-                Some((what, _))
-                    if what.starts_with("missing field") || what.starts_with("unknown field") =>
-                {
-                    format!("invalid body: {what}")
-                }
-                _ => {
-                    "invalid body: expected {\"username\": string, \"password\": string}".to_owned()
-                }
-            }
-        }
-        Category::Io => "the body could not be read".to_owned(),
-    }
+        .error_handler(move |error, _: &HttpRequest| ApiError::from_json_error(error, limit).into())
 }

@@ -42,13 +42,20 @@ impl IntoResponses for TokenRequired {
     }
 }
 
-/// 413 and 415 on routes that take a JSON body.
+/// 408, 413 and 415 on routes that take a JSON body.
 pub(crate) struct JsonBody;
 
 impl IntoResponses for JsonBody {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        let mut responses = one(413, problem("The body is too large"));
-        responses.extend(one(415, problem("The body is not `application/json`")));
+        let mut responses = one(
+            408,
+            problem("The body did not arrive within `request_body_timeout`"),
+        );
+        responses.extend(one(413, problem("The body is too large")));
+        responses.extend(one(
+            415,
+            problem("The body is not `application/json`, or its `Content-Encoding` is unsupported"),
+        ));
         responses
     }
 }

@@ -7,6 +7,7 @@ use tessera_domain::{Auth, Client, Error, User};
 use tokio::sync::Semaphore;
 
 use crate::blocking::blocking;
+use crate::client_address::TrustedProxies;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 
@@ -17,23 +18,25 @@ pub struct AppState {
     pub auth: Auth,
     /// Where password hashing runs.
     pub hashing: HashingPool,
-    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
-    pub trust_forwarded_for: bool,
+    /// The proxies whose `X-Forwarded-For` is believed; empty trusts no header.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl AppState {
-    /// The client's address as the limits count it: the peer, or (behind a trusted proxy)
-    /// what the proxy forwarded.
+    /// The client's address as the limits count it: the peer, or (when the peer is a
+    /// trusted proxy) the rightmost `X-Forwarded-For` entry that is not a trusted proxy
+    /// (`client_address`).
     pub(crate) fn client_address(&self, request: &HttpRequest) -> String {
-        let address = if self.trust_forwarded_for {
-            request
-                .connection_info()
-                .realip_remote_addr()
-                .map(str::to_owned)
-        } else {
-            request.peer_addr().map(|peer| peer.ip().to_string())
+        let Some(peer) = request.peer_addr() else {
+            return "unknown".to_owned();
         };
-        address.unwrap_or_else(|| "unknown".to_owned())
+        let forwarded_for = request
+            .headers()
+            .get_all(actix_web::http::header::X_FORWARDED_FOR)
+            .map(|value| value.as_bytes());
+        self.trusted_proxies
+            .client_address(peer.ip(), forwarded_for)
+            .to_string()
     }
 
     /// Runs a use case that hashes, with the client's address, on the hashing pool.

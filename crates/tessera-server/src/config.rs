@@ -104,6 +104,8 @@ pub struct Config {
     pub session_lifetime: u64,
     /// A session whose refresh token is unused this long ends, seconds.
     pub session_idle_timeout: u64,
+    /// Live sessions per user; a new sign-in past it ends the least recently used. 0: no cap.
+    pub max_sessions_per_user: usize,
     /// How often each process fetches sessions revoked by others, seconds: the bound on
     /// how long a revoked token keeps working on another process.
     pub revocation_sync_interval: u64,
@@ -113,9 +115,10 @@ pub struct Config {
     pub login_max_failures: u32,
     /// Registrations per client address per hour; 0 turns the limit off.
     pub register_max_per_hour: u32,
-    /// Take client addresses from `X-Forwarded-For` (set only behind a proxy that writes
-    /// it; otherwise clients could pick their own address).
-    pub trust_forwarded_for: bool,
+    /// Addresses and CIDR networks of the reverse proxies in front: when the peer is one,
+    /// the client is the rightmost `X-Forwarded-For` entry that is not. Empty (the default)
+    /// believes no header.
+    pub trusted_proxies: tessera_http::TrustedProxies,
     /// bcrypt cost for new password hashes (4–31).
     pub bcrypt_cost: u32,
     /// Password hashes computed at once; 0 means one per core.
@@ -124,6 +127,12 @@ pub struct Config {
     pub cors_origins: String,
     /// Largest accepted JSON body, bytes.
     pub max_body_bytes: usize,
+    /// Seconds the whole request body may take to arrive after the head (1–3600); later,
+    /// the answer is 408 and the connection closes.
+    pub request_body_timeout: u64,
+    /// Most open connections from one client address (IPv4 address or IPv6 /64); more
+    /// are closed at once. Trusted proxies are exempt; 0 turns the cap off.
+    pub max_connections_per_address: usize,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
     /// `text` or `json`.
@@ -154,14 +163,17 @@ impl Default for Config {
             token_ttl: 600,
             session_lifetime: 30 * 86_400,
             session_idle_timeout: 7 * 86_400,
+            max_sessions_per_user: tessera_domain::DEFAULT_MAX_SESSIONS_PER_USER,
             revocation_sync_interval: 2,
             login_max_failures: 10,
             register_max_per_hour: 20,
-            trust_forwarded_for: false,
+            trusted_proxies: tessera_http::TrustedProxies::default(),
             bcrypt_cost: 12,
             hashing_concurrency: 0,
             cors_origins: String::new(),
             max_body_bytes: 16 * 1024,
+            request_body_timeout: 30,
+            max_connections_per_address: 64,
             workers: 0,
             log_format: LogFormat::Text,
             web_dir: PathBuf::from("web/dist"),
@@ -225,6 +237,14 @@ impl Config {
 
     /// Extracts and checks a configuration.
     pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
+        // Ignoring it would silently turn a proxy's addresses into every client's.
+        if figment.contains("trust_forwarded_for") {
+            return Err(ConfigError::OutOfRange(
+                "trust_forwarded_for (TESSERA_TRUST_FORWARDED_FOR) is gone: set trusted_proxies \
+                 (TESSERA_TRUSTED_PROXIES) to your proxies' addresses, e.g. 127.0.0.1"
+                    .to_owned(),
+            ));
+        }
         let config: Config = figment.extract().map_err(Box::new)?;
         config.validate()?;
         Ok(config)
@@ -245,6 +265,11 @@ impl Config {
         if self.legacy_token_max_lifetime == 0 || self.legacy_token_max_lifetime > 86_400 * 365 {
             return Err(ConfigError::OutOfRange(
                 "legacy_token_max_lifetime must be between 1 second and a year".to_owned(),
+            ));
+        }
+        if self.request_body_timeout == 0 || self.request_body_timeout > 3600 {
+            return Err(ConfigError::OutOfRange(
+                "request_body_timeout must be between 1 and 3600 seconds".to_owned(),
             ));
         }
         if self.revocation_sync_interval == 0 || self.revocation_sync_interval > 60 {

@@ -30,6 +30,7 @@ fn auth_over(database: Database, config: &Config) -> anyhow::Result<Auth> {
         SessionPolicy {
             lifetime: seconds(config.session_lifetime)?,
             idle_timeout: seconds(config.session_idle_timeout)?,
+            max_per_user: config.max_sessions_per_user,
         },
         RevokedSessions::new(ttl),
     );
@@ -117,7 +118,7 @@ impl Application {
                 n => n,
             })
             .observed_by(&metrics),
-            trust_forwarded_for: config.trust_forwarded_for,
+            trusted_proxies: config.trusted_proxies.clone(),
         };
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -129,6 +130,9 @@ impl Application {
             web_dir: web_dir(config),
             metrics,
             revocation_sync: std::time::Duration::from_secs(config.revocation_sync_interval),
+            body_timeout: std::time::Duration::from_secs(config.request_body_timeout),
+            max_connections_per_address: config.max_connections_per_address,
+            trusted_proxies: config.trusted_proxies.clone(),
         };
         let server = tessera_http::serve(listener, state, settings)?;
         tracing::info!(address = %config.bind, port, "tessera is listening");

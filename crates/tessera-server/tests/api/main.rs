@@ -39,11 +39,14 @@ macro_rules! server_backend_tests {
 }
 
 mod databases;
+mod edge;
 mod holes;
 mod hostile;
 mod legacy;
 mod limits;
 mod platform;
+mod proxies;
 mod sessions;
+mod storage;
 mod tutorial;
 mod v1;

@@ -203,7 +203,7 @@ async fn an_unreachable_database_is_a_503_not_a_hang() {
     let state = tessera_http::AppState {
         auth,
         hashing: tessera_http::HashingPool::new(2),
-        trust_forwarded_for: false,
+        trusted_proxies: tessera_http::TrustedProxies::default(),
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
