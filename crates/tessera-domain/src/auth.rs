@@ -216,6 +216,10 @@ impl Auth {
             if self.sessions.revoked().contains(&session.0) {
                 return Err(TokenRefusal::SessionEnded.into());
             }
+            // Just started: the store's revocations are not known yet.
+            if !self.sessions.revoked().is_synced() {
+                return Ok(TokenCheck::NeedsUser(verified));
+            }
         }
         match self.users.get(verified.user_id) {
             Some(user) => admit(user, verified).map(TokenCheck::Done),
@@ -225,6 +229,11 @@ impl Auth {
 
     /// The rest of the token check: reads the user from the store (and caches it).
     pub fn finish_token_check(&self, verified: VerifiedToken) -> Result<Authenticated, Error> {
+        if let Some(session) = verified.source.session() {
+            if self.sessions.is_revoked(session, Utc::now())? {
+                return Err(TokenRefusal::SessionEnded.into());
+            }
+        }
         let user = match self.accounts.find(verified.user_id) {
             Ok(user) => user,
             Err(Error::UserNotFound) => return Err(TokenRefusal::UserGone.into()),
@@ -404,18 +413,22 @@ impl Auth {
         keep: Option<&SessionId>,
     ) -> Result<usize, Error> {
         let password_hash = self.accounts.new_password_hash(user, new_password)?;
-        let ended = self.sessions.note_ending(user.id, keep, Utc::now())?;
+        let now = Utc::now();
+        let ending = self.sessions.ending(user.id, keep, now)?;
+        // Stored first: a change that fails to persist must not look done on this process
+        // and be undone by a restart.
         self.accounts
             .set_password_hash(user.id, &password_hash, keep)?;
         self.users.forget(user.id);
-        Ok(ended)
+        Ok(self.sessions.note_ended(ending, now))
     }
 
     fn remove(&self, user: &User) -> Result<usize, Error> {
-        let ended = self.sessions.note_ending(user.id, None, Utc::now())?;
+        let now = Utc::now();
+        let ending = self.sessions.ending(user.id, None, now)?;
         self.accounts.delete(user.id)?;
         self.users.forget(user.id);
-        Ok(ended)
+        Ok(self.sessions.note_ended(ending, now))
     }
 }
 

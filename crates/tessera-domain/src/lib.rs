@@ -40,8 +40,8 @@ pub use password::{Password, PasswordError};
 pub use random::random_token;
 pub use repository::{ImportOutcome, ImportedUser, NewUser, User, UserRepository};
 pub use session::{
-    RefreshRefusal, RefreshToken, RevokedSessions, Session, SessionPolicy, SessionRepository,
-    Sessions, StoredSession,
+    DEFAULT_MAX_SESSIONS_PER_USER, RefreshRefusal, RefreshToken, RevokedSessions, Session,
+    SessionPolicy, SessionRepository, Sessions, StoredSession,
 };
 pub use store_error::StoreError;
 pub use throttle::{Limit, Throttle, ThrottleRepository, ThrottleState, Verdict};

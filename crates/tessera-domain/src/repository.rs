@@ -122,6 +122,7 @@ pub trait UserRepository: Send + Sync + 'static {
     /// Deletes a user and, in the same transaction, ends their sessions; `false` when the
     /// user did not exist.
     fn delete_user(&self, id: UserId) -> Result<bool, StoreError>;
-    /// Checks that the database answers.
+    /// Checks that the database answers and takes writes (the readiness check; the store
+    /// may bound how often it writes).
     fn ping(&self) -> Result<(), StoreError>;
 }

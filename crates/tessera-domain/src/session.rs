@@ -100,18 +100,33 @@ pub trait SessionRepository: Send + Sync + 'static {
         &self,
         since: DateTime<Utc>,
     ) -> Result<Vec<(SessionId, DateTime<Utc>)>, StoreError>;
+    /// Ends the user's live sessions beyond the `keep` most recently used, in one
+    /// transaction; returns their ids.
+    fn end_sessions_beyond(
+        &self,
+        user_id: UserId,
+        keep: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionId>, StoreError>;
     /// Deletes sessions (and their spent secrets) that expired before `before`; returns how
     /// many sessions.
     fn delete_expired_sessions(&self, before: DateTime<Utc>) -> Result<usize, StoreError>;
 }
 
-/// How long sessions last.
+/// The default cap on a user's live sessions: far above the browsers and devices one person
+/// signs in from.
+pub const DEFAULT_MAX_SESSIONS_PER_USER: usize = 50;
+
+/// How long sessions last, and how many a user may have.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionPolicy {
     /// The absolute lifetime: no refresh extends a session past it.
     pub lifetime: Duration,
     /// A session whose refresh token goes unused this long ends.
     pub idle_timeout: Duration,
+    /// Live sessions a user may have; a new one ends the least recently used beyond it, so
+    /// sign-ins in a loop cannot grow the table without bound. 0 means no cap.
+    pub max_per_user: usize,
 }
 
 impl Default for SessionPolicy {
@@ -119,6 +134,7 @@ impl Default for SessionPolicy {
         SessionPolicy {
             lifetime: Duration::days(30),
             idle_timeout: Duration::days(7),
+            max_per_user: DEFAULT_MAX_SESSIONS_PER_USER,
         }
     }
 }
@@ -207,6 +223,14 @@ impl Sessions {
         let secret = random_token::<32>()?;
         self.repository
             .insert_session(&session, &hash_secret(&secret))?;
+        if self.policy.max_per_user > 0 {
+            let ended =
+                self.repository
+                    .end_sessions_beyond(user_id, self.policy.max_per_user, now)?;
+            for id in ended {
+                self.revoked.insert(id, now);
+            }
+        }
         let token = RefreshToken(format!("{}.{secret}", session.id));
         Ok((session, token))
     }
@@ -278,29 +302,55 @@ impl Sessions {
             .map(|stored| stored.session))
     }
 
-    /// Ends a session; its tokens stop working at once on this process.
+    /// Ends a session: first in the store, then on this process's revoked list, so its
+    /// tokens stop working at once here. When the store fails nothing has changed: the
+    /// caller answers an error and the tokens still work, as they will after a restart,
+    /// rather than a success that a restart would undo.
     pub fn end(&self, id: &SessionId, now: DateTime<Utc>) -> Result<bool, Error> {
+        let ended = self.repository.revoke_session(id, now)?;
         self.revoked.insert(id.clone(), now);
-        Ok(self.repository.revoke_session(id, now)?)
+        Ok(ended)
     }
 
-    /// Puts every live session of a user but `keep` on this process's revoked list, ahead
-    /// of the store operation that ends them in its own transaction (a new password, a
-    /// deletion); returns how many.
-    pub(crate) fn note_ending(
+    /// The live sessions of a user but `keep`, which a store operation is about to end in
+    /// its own transaction (a new password, a deletion). Pass them to
+    /// [`Sessions::note_ended`] once that transaction has committed.
+    pub(crate) fn ending(
         &self,
         user_id: UserId,
         keep: Option<&SessionId>,
         now: DateTime<Utc>,
-    ) -> Result<usize, Error> {
-        let mut noted = 0;
-        for session in self.repository.live_sessions(user_id, now)? {
-            if Some(&session.id) != keep {
-                self.revoked.insert(session.id, now);
-                noted += 1;
-            }
+    ) -> Result<Vec<SessionId>, Error> {
+        Ok(self
+            .repository
+            .live_sessions(user_id, now)?
+            .into_iter()
+            .map(|session| session.id)
+            .filter(|id| Some(id) != keep)
+            .collect())
+    }
+
+    /// Puts sessions the store has ended on this process's revoked list; returns how many.
+    pub(crate) fn note_ended(&self, ended: Vec<SessionId>, now: DateTime<Utc>) -> usize {
+        let count = ended.len();
+        for id in ended {
+            self.revoked.insert(id, now);
         }
-        Ok(noted)
+        count
+    }
+
+    /// Whether session `id` has ended, as far as this process knows, after learning the
+    /// store's revocations first if it has not yet: a process that just started knows none
+    /// of them, and sessions ended before the restart must stay ended.
+    pub fn is_revoked(&self, id: &SessionId, now: DateTime<Utc>) -> Result<bool, Error> {
+        if !self.revoked.is_synced() {
+            let since = self.revoked.sync_from(now);
+            for (ended, at) in self.repository.revoked_since(since)? {
+                self.revoked.insert(ended, at);
+            }
+            self.revoked.mark_synced(now);
+        }
+        Ok(self.revoked.contains(&id.0))
     }
 
     /// A user's live sessions, newest first.
@@ -315,6 +365,8 @@ impl Sessions {
         for (id, at) in self.repository.revoked_since(since)? {
             self.revoked.insert(id, at);
         }
+        // Only now: a failed fetch must be tried again from the same point.
+        self.revoked.mark_synced(now);
         self.revoked.forget_before(now);
         self.repository
             .delete_expired_sessions(now - self.revoked.horizon)?;
@@ -368,18 +420,35 @@ impl RevokedSessions {
         inner.sessions.insert(id, at);
     }
 
-    /// The time to fetch revocations from, and marks `now` as the last sync.
+    /// Whether revocations have been fetched from the store at least once; until then this
+    /// list cannot say that a session is live.
+    pub fn is_synced(&self) -> bool {
+        let inner = self
+            .inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        inner.synced_at.is_some()
+    }
+
+    /// The time to fetch revocations from.
     fn sync_from(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let inner = self
+            .inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match inner.synced_at {
+            Some(last) => last - Duration::seconds(SYNC_OVERLAP_SECONDS),
+            None => now - self.horizon,
+        }
+    }
+
+    /// Marks `now` as the last sync, once its revocations are in the list.
+    fn mark_synced(&self, now: DateTime<Utc>) {
         let mut inner = self
             .inner
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let since = match inner.synced_at {
-            Some(last) => last - Duration::seconds(SYNC_OVERLAP_SECONDS),
-            None => now - self.horizon,
-        };
-        inner.synced_at = Some(now);
-        since
+        inner.synced_at = Some(inner.synced_at.map_or(now, |last| last.max(now)));
     }
 
     fn forget_before(&self, now: DateTime<Utc>) {

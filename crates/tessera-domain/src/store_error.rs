@@ -6,7 +6,8 @@ pub enum StoreError {
     /// A unique constraint on the username (case-insensitive) was violated.
     #[error("username already taken")]
     UsernameTaken,
-    /// The database cannot be reached (connection refused, pool timeout).
+    /// The database cannot be reached (connection refused, pool timeout) or cannot take
+    /// the operation now (disk full, read-only, I/O error, locked): it may pass later.
     #[error("database unavailable: {0}")]
     Unavailable(String),
     /// Any other database failure.

@@ -60,11 +60,19 @@ impl Backend {
 
     /// Statements run on every new connection: UTC everywhere so timestamps mean one thing,
     /// and for SQLite the settings that make concurrent writers wait instead of failing.
+    ///
+    /// SQLite keeps a rollback journal (`TRUNCATE`), not WAL, and maps no file into memory
+    /// (`mmap_size = 0`): WAL's index is the `-shm` file mapped into every connection, and
+    /// when that file is truncated or its pages cannot be allocated (a full or broken file
+    /// system) the next access kills the process with SIGBUS, which no error handling can
+    /// catch. With plain reads and writes the same faults are errors, answered 503.
+    /// `synchronous = FULL` makes a commit durable before it is answered (a logout answered
+    /// 204 stays done after a power cut).
     fn session_setup(self) -> &'static str {
         match self {
             Backend::Sqlite => {
-                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = TRUNCATE; \
+                 PRAGMA mmap_size = 0; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
             }
             Backend::Postgres => "SET TIME ZONE 'UTC';",
             Backend::Mysql => "SET time_zone = '+00:00';",
@@ -76,8 +84,9 @@ impl Backend {
 pub(crate) fn establish(url: &str) -> Result<DbConnection, Error> {
     let backend = Backend::from_url(url)?;
     let mut connection = establish_raw(backend, url)?;
-    // Switching a new SQLite file to WAL needs a moment when no other connection holds a
-    // lock, and SQLite does not wait for that by itself: try again for up to 10 s.
+    // Switching the journal mode (a new file, or one an older version left in WAL mode)
+    // needs a moment when no other connection holds a lock, and SQLite does not wait for
+    // that by itself: try again for up to 10 s.
     let mut attempts = 0;
     loop {
         match connection.batch_execute(backend.session_setup()) {
@@ -97,13 +106,7 @@ fn establish_raw(backend: Backend, url: &str) -> Result<DbConnection, Error> {
         #[cfg(feature = "sqlite")]
         Backend::Sqlite => {
             let path = sqlite_path(url);
-            if let Some(parent) = std::path::Path::new(path).parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent).map_err(|e| {
-                        Error::Connect(format!("cannot create {}: {e}", parent.display()))
-                    })?;
-                }
-            }
+            create_private_file(std::path::Path::new(path))?;
             diesel::SqliteConnection::establish(path)
                 .map(DbConnection::Sqlite)
                 .map_err(connect_error)
@@ -121,6 +124,64 @@ fn establish_raw(backend: Backend, url: &str) -> Result<DbConnection, Error> {
         }
         #[allow(unreachable_patterns)]
         other => Err(Error::BackendNotBuilt(other.name())),
+    }
+}
+
+/// Makes sure the SQLite file exists before SQLite opens it, created so that only its
+/// owner can read it (`0600`): it holds password hashes, and SQLite gives its journal the
+/// file's own mode. A directory created here is `0700`; an existing one is the operator's
+/// choice and left as it is.
+#[cfg(feature = "sqlite")]
+fn create_private_file(path: &std::path::Path) -> Result<(), Error> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if path.exists() {
+        return Ok(());
+    }
+    let io_error = |what: &str, e: std::io::Error| {
+        Error::Connect(format!("cannot {what} {}: {e}", path.display()))
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(|e| io_error("create the directory of", e))?;
+    }
+    // An empty file is a valid empty database; `create` without `truncate` keeps the data
+    // of a file another process created meanwhile.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+        .map_err(|e| io_error("create", e))
+}
+
+/// Narrows the database file of a `sqlite://` URL to its owner when others may read it,
+/// as older versions created it (`0644`). Only for Tessera's own database, never for a
+/// file it only reads (the tutorial's, on import).
+pub(crate) fn narrow_to_owner(url: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    if !matches!(Backend::from_url(url), Ok(Backend::Sqlite)) {
+        return;
+    }
+    let path = std::path::Path::new(sqlite_path(url));
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = metadata.permissions().mode();
+    if mode & 0o077 == 0 {
+        return;
+    }
+    match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700)) {
+        Ok(()) => {
+            tracing::warn!(path = %path.display(), "the database file was readable by other users; narrowed it to its owner")
+        }
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "the database file is readable by other users and cannot be narrowed")
+        }
     }
 }
 

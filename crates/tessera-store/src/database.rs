@@ -1,4 +1,5 @@
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
@@ -35,7 +36,22 @@ impl Default for PoolOptions {
 pub struct Database {
     pool: Pool<Manager>,
     backend: Backend,
+    write_probe: Arc<Mutex<Option<WriteProbe>>>,
 }
+
+/// The last write of the readiness check, and how it went.
+#[derive(Debug, Clone)]
+struct WriteProbe {
+    at: Instant,
+    outcome: Result<(), StoreError>,
+}
+
+/// The readiness check writes at most this often; checks in between reuse the last outcome,
+/// so a load balancer polling every second adds one tiny write per interval, not a storm.
+pub const WRITE_PROBE_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The `store_meta` row the readiness check rewrites.
+const WRITE_PROBE_NAME: &str = "readiness_write_probe";
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -50,6 +66,7 @@ impl Database {
     /// is down and the service recovers by itself when it returns.
     pub fn open(url: &str, options: &PoolOptions) -> Result<Database, Error> {
         let backend = Backend::from_url(url)?;
+        crate::connection::narrow_to_owner(url);
         let pool = Pool::builder()
             .max_size(options.max_connections)
             .min_idle(Some(0))
@@ -58,7 +75,11 @@ impl Database {
             .build_unchecked(Manager {
                 url: url.to_owned(),
             });
-        Ok(Database { pool, backend })
+        Ok(Database {
+            pool,
+            backend,
+            write_probe: Arc::default(),
+        })
     }
 
     /// Which backend this pool talks to.
@@ -93,6 +114,31 @@ impl Database {
                 to_store_error(error)
             }
         })
+    }
+}
+
+impl Database {
+    /// Whether the database takes a write: a database that answers reads but is full or
+    /// read-only must fail the readiness check. Rewrites one `store_meta` row, at most once
+    /// per [`WRITE_PROBE_INTERVAL`]; concurrent checks wait for the one write in flight.
+    fn probe_writes(&self) -> Result<(), StoreError> {
+        let mut last = self
+            .write_probe
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(probe) = last.as_ref() {
+            if probe.at.elapsed() < WRITE_PROBE_INTERVAL {
+                return probe.outcome.clone();
+            }
+        }
+        // The value changes every time: MySQL skips the write of an unchanged row.
+        let value = Utc::now().to_rfc3339();
+        let outcome = self.with(|conn| crate::meta::write(conn, WRITE_PROBE_NAME, &value));
+        *last = Some(WriteProbe {
+            at: Instant::now(),
+            outcome: outcome.clone(),
+        });
+        outcome
     }
 }
 
@@ -215,8 +261,11 @@ impl UserRepository for Database {
     }
 
     fn ping(&self) -> Result<(), StoreError> {
-        let mut connection = self.connection()?;
-        connection.ping().map(|_| ()).map_err(to_store_error)
+        {
+            let mut connection = self.connection()?;
+            connection.ping().map(|_| ()).map_err(to_store_error)?;
+        }
+        self.probe_writes()
     }
 }
 
@@ -284,6 +333,20 @@ impl SessionRepository for Database {
             .into_iter()
             .map(|row| StoredSession::from(row).session)
             .collect())
+    }
+
+    fn end_sessions_beyond(
+        &self,
+        user_id: UserId,
+        keep: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        let Some(user_id) = row_id(user_id) else {
+            return Ok(Vec::new());
+        };
+        let ids =
+            self.with(|conn| sessions::revoke_beyond(conn, user_id, keep, now.naive_utc()))?;
+        Ok(ids.into_iter().map(SessionId).collect())
     }
 
     fn revoked_since(

@@ -12,6 +12,7 @@ mod connection;
 mod database;
 mod error;
 mod import;
+mod meta;
 mod migrations;
 mod models;
 pub mod rekey;
@@ -24,7 +25,7 @@ pub mod tutorial;
 mod users;
 
 pub use connection::{Backend, DbConnection, redact_url};
-pub use database::{Database, PoolOptions};
+pub use database::{Database, PoolOptions, WRITE_PROBE_INTERVAL};
 pub use error::Error;
 pub use migrations::{migrate, run_migrations};
 pub use rekey::{KeyCollision, MigrationReport, RekeyReport, rekey_usernames};

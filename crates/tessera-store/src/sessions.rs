@@ -114,6 +114,41 @@ pub(crate) fn live_for_user(
         .load(conn)
 }
 
+/// Ends the user's live sessions beyond the `keep` most recently used; their ids.
+pub(crate) fn revoke_beyond(
+    conn: &mut DbConnection,
+    user_id: i32,
+    keep: usize,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    conn.transaction(|conn| {
+        // A user has at most one more live session than `keep` when this runs, so loading
+        // the ids is cheap, and portable where OFFSET without LIMIT is not (MariaDB).
+        let live: Vec<String> = sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(now))
+            .order((
+                sessions::last_used_at.desc(),
+                sessions::created_at.desc(),
+                sessions::id,
+            ))
+            .select(sessions::id)
+            .load(conn)?;
+        let beyond: Vec<String> = live.into_iter().skip(keep).collect();
+        if !beyond.is_empty() {
+            diesel::update(
+                sessions::table
+                    .filter(sessions::id.eq_any(&beyond))
+                    .filter(sessions::revoked_at.is_null()),
+            )
+            .set(sessions::revoked_at.eq(now))
+            .execute(conn)?;
+        }
+        Ok(beyond)
+    })
+}
+
 pub(crate) fn revoked_since(
     conn: &mut DbConnection,
     since: NaiveDateTime,

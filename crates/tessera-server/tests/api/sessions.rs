@@ -335,6 +335,7 @@ async fn sessions_are_listed_and_ended_one_by_one(backend: Backend) {
 }
 
 backend_tests!(
+    sign_ins_past_the_cap_end_the_least_recently_used_session,
     refresh_rotates_and_a_reused_token_ends_the_session,
     logout_ends_the_session_at_once,
     password_change_ends_every_other_session,
@@ -477,3 +478,39 @@ async fn revocation_reaches_other_processes(backend: Backend) {
 }
 
 server_backend_tests!(revocation_reaches_other_processes);
+
+async fn sign_ins_past_the_cap_end_the_least_recently_used_session(backend: Backend) {
+    let Some(app) = crate::helpers::spawn_with(backend, |config| {
+        config.max_sessions_per_user = 3;
+    })
+    .await
+    else {
+        return;
+    };
+    let first = registered(&app, "carla").await;
+    let second = sign_in(&app, "carla", PASSWORD).await;
+    let third = sign_in(&app, "carla", PASSWORD).await;
+    // The first is used again, so the second becomes the least recently used.
+    let renewed = refresh(&app, first["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(renewed.status(), 200);
+    let first: Value = renewed.json().await.unwrap();
+
+    let fourth = sign_in(&app, "carla", PASSWORD).await;
+    assert_eq!(me_status(&app, &second).await, 401, "the oldest in use ends");
+    problem(
+        refresh(&app, second["refresh_token"].as_str().unwrap()).await,
+        401,
+    )
+    .await;
+    for kept in [&first, &third, &fourth] {
+        assert_eq!(me_status(&app, kept).await, 200);
+    }
+    let listed: Value = app
+        .get_bearer("/api/v1/sessions", access(&fourth))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(3), "{listed}");
+}
+

@@ -47,6 +47,7 @@ macro_rules! backend_tests {
     };
 }
 
+mod files;
 mod import;
 mod rekey;
 mod repository;
