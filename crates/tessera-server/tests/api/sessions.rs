@@ -496,7 +496,11 @@ async fn sign_ins_past_the_cap_end_the_least_recently_used_session(backend: Back
     let first: Value = renewed.json().await.unwrap();
 
     let fourth = sign_in(&app, "carla", PASSWORD).await;
-    assert_eq!(me_status(&app, &second).await, 401, "the oldest in use ends");
+    assert_eq!(
+        me_status(&app, &second).await,
+        401,
+        "the oldest in use ends"
+    );
     problem(
         refresh(&app, second["refresh_token"].as_str().unwrap()).await,
         401,
@@ -513,4 +517,3 @@ async fn sign_ins_past_the_cap_end_the_least_recently_used_session(backend: Back
         .unwrap();
     assert_eq!(listed.as_array().map(Vec::len), Some(3), "{listed}");
 }
-
