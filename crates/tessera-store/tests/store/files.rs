@@ -41,6 +41,10 @@ fn write_a_user(url: &str) {
     .unwrap();
 }
 
+fn assert_owner_only(path: &Path) {
+    assert_eq!(mode(path), 0o600, "{} is {:o}", path.display(), mode(path));
+}
+
 /// Every file SQLite keeps next to the database (`-journal`, or `-wal`/`-shm`).
 fn side_files(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
@@ -59,17 +63,11 @@ fn a_new_database_and_its_directory_are_private_to_the_owner() {
     tessera_store::run_migrations(&url).unwrap();
     write_a_user(&url);
     assert_eq!(mode(&dir), 0o700, "the data directory is {:o}", mode(&dir));
-    assert_eq!(mode(&file), 0o600, "the database file is {:o}", mode(&file));
+    assert_owner_only(&file);
     let side = side_files(&dir);
     assert!(!side.is_empty(), "the journal stays next to the file");
     for path in side {
-        assert_eq!(
-            mode(&path),
-            0o600,
-            "{} is {:o}",
-            path.display(),
-            mode(&path)
-        );
+        assert_owner_only(&path);
     }
 }
 
@@ -83,14 +81,8 @@ fn a_database_readable_by_others_is_narrowed_when_opened() {
     // As versions before this one left it.
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     write_a_user(&url);
-    assert_eq!(mode(&file), 0o600, "the database file is {:o}", mode(&file));
+    assert_owner_only(&file);
     for path in side_files(&scratch.0) {
-        assert_eq!(
-            mode(&path),
-            0o600,
-            "{} is {:o}",
-            path.display(),
-            mode(&path)
-        );
+        assert_owner_only(&path);
     }
 }
