@@ -2,6 +2,7 @@
 //! keys an attempt counts against, and the reservations of [`crate::Throttle`].
 
 use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
 
 use crate::{Error, Limit, Throttle, Username, Verdict};
 
@@ -41,9 +42,16 @@ impl Limits {
         }
     }
 
-    fn reserve(&self, key: &str, limit: &Limit, now: DateTime<Utc>) -> Result<(), Error> {
+    /// Reserves an attempt; `Some(lock)` when this attempt locked the key.
+    fn reserve(
+        &self,
+        key: &str,
+        limit: &Limit,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Duration>, Error> {
         match self.throttle.reserve(key, limit, now)? {
-            Verdict::Allowed => Ok(()),
+            Verdict::Allowed => Ok(None),
+            Verdict::AllowedAndLocked(lock) => Ok(Some(lock)),
             Verdict::Locked(retry_after) => Err(Error::TooManyAttempts(retry_after)),
         }
     }
@@ -56,19 +64,27 @@ impl Limits {
         address: &str,
         now: DateTime<Utc>,
     ) -> Result<SignInAttempt, Error> {
-        let attempt = SignInAttempt {
+        let mut attempt = SignInAttempt {
             account_key: account_key(username),
             address_key: format!("addr:{address}"),
+            locked_account: None,
         };
-        self.reserve(&attempt.account_key, &self.sign_in_per_account, now)?;
+        if let Some(lock) = self.reserve(&attempt.account_key, &self.sign_in_per_account, now)? {
+            attempt.locked_account = Some(AccountLock {
+                seconds: lock.num_seconds(),
+                address: address.to_owned(),
+            });
+        }
         self.reserve(&attempt.address_key, &self.sign_in_per_address, now)?;
         Ok(attempt)
     }
 
     /// The password was right: the account's count starts afresh, and the address gets its
     /// reservation back (only failures count against an address).
-    pub(crate) fn succeeded(&self, attempt: SignInAttempt) -> Result<(), Error> {
+    pub(crate) fn succeeded(&self, mut attempt: SignInAttempt) -> Result<(), Error> {
         self.throttle.clear(&attempt.account_key)?;
+        // Cleared: no lockout to report.
+        attempt.locked_account = None;
         Ok(self.throttle.release(&attempt.address_key)?)
     }
 
@@ -80,14 +96,52 @@ impl Limits {
     ) -> Result<(), Error> {
         let key = format!("register:{address}");
         self.reserve(&key, &self.registration_per_address, now)
+            .map(|_lock| ())
     }
 }
 
 /// A password check that may go ahead; tell [`Limits::succeeded`] when it did.
+///
+/// When this attempt locked the account and it ends without [`Limits::succeeded`] clearing
+/// the lock (a wrong password, or any error on the way), dropping it logs one `warn`: the
+/// lockout is then in force, and nothing else notices it begin.
 #[derive(Debug)]
 pub(crate) struct SignInAttempt {
     account_key: String,
     address_key: String,
+    locked_account: Option<AccountLock>,
+}
+
+/// The lock a sign-in attempt put on its account.
+#[derive(Debug)]
+struct AccountLock {
+    seconds: i64,
+    address: String,
+}
+
+impl Drop for SignInAttempt {
+    fn drop(&mut self) {
+        if let Some(lock) = self.locked_account.take() {
+            tracing::warn!(
+                account = %account_hash(&self.account_key),
+                client = %lock.address,
+                locked_for_seconds = lock.seconds,
+                "account locked after repeated failed sign-ins"
+            );
+        }
+    }
+}
+
+/// An account key as the log names it: the first 16 hex digits of the SHA-256 of the
+/// canonical name (`printf %s ann | sha256sum | cut -c1-16`), so a lockout can be matched to
+/// an account without the log holding user names.
+fn account_hash(account_key: &str) -> String {
+    let name = account_key.strip_prefix("user:").unwrap_or(account_key);
+    Sha256::digest(name.as_bytes())
+        .iter()
+        .take(8)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// The account key of a sign-in: the canonical name, so `Ann` and `ANN` share a count.
@@ -112,5 +166,12 @@ mod tests {
         assert_eq!(account_key("Ann"), account_key("ANN"));
         assert!(account_key(&"é".repeat(500)).len() <= 185);
         assert_eq!(account_key(""), "user:");
+    }
+
+    #[test]
+    fn account_hashes_are_the_start_of_the_sha256_of_the_canonical_name() {
+        // printf %s ann | sha256sum
+        assert_eq!(account_hash(&account_key("ANN")), "49915e0d7d4b402e");
+        assert_eq!(account_hash(&account_key("Ann")), account_hash("user:ann"));
     }
 }

@@ -61,6 +61,9 @@ pub struct Limit {
 pub enum Verdict {
     /// The attempt may go ahead.
     Allowed,
+    /// The attempt may go ahead, and it reached the limit: the key is locked for this long
+    /// from now (unless a success clears it).
+    AllowedAndLocked(Duration),
     /// Refused; try again after this long.
     Locked(Duration),
 }
@@ -97,7 +100,7 @@ impl Throttle {
     }
 
     /// Reserves one attempt on `key`: counts it, and locks the key when this attempt
-    /// reaches the limit. Refuses while the key is locked.
+    /// reaches the limit ([`Verdict::AllowedAndLocked`]). Refuses while the key is locked.
     pub fn reserve(
         &self,
         key: &str,
@@ -129,7 +132,10 @@ impl Throttle {
                 }
             };
             if stored {
-                return Ok(Verdict::Allowed);
+                return Ok(match next.locked_until {
+                    Some(until) => Verdict::AllowedAndLocked(until - now),
+                    None => Verdict::Allowed,
+                });
             }
         }
         // So contended that no reservation got through: refuse rather than check unbounded.

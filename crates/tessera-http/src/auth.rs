@@ -103,7 +103,12 @@ fn token_of(credentials: Option<Credentials>, challenge: Challenge) -> Result<St
 fn extract(request: &HttpRequest, challenge: Challenge) -> ExtractFuture<AuthUser> {
     let token = request_credentials(request, challenge).and_then(|c| token_of(c, challenge));
     let state = app_state(request);
-    Box::pin(async move { AuthUser::from_token(state?, token?, challenge).await })
+    let request = request.clone();
+    Box::pin(async move {
+        let user = AuthUser::from_token(state?, token?, challenge).await?;
+        crate::logging::record_user(&request, user.user.id);
+        Ok(user)
+    })
 }
 
 impl FromRequest for AuthUser {

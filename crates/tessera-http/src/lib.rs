@@ -29,7 +29,7 @@ use actix_web::{App, HttpRequest, HttpServer, web};
 pub use client_address::{InvalidProxy, TrustedProxies};
 pub use edge::MAX_HEAD_BYTES;
 pub use error::{ApiError, Challenge};
-pub use metrics::{Metrics, PoolUsage, SignIn, TokenEvent};
+pub use metrics::{Exposition, Metrics, PoolUsage, SignIn, TokenEvent};
 pub use state::{AppState, HashingPool};
 
 /// Which other origins may call the API from a browser.

@@ -1,21 +1,26 @@
 //! What every request passes through on its way in and out: a request id (echoed as
 //! `X-Request-Id` and attached to every log line of the request), one log line, and the
-//! request metrics. Only method, route, status and duration are logged: query strings,
-//! headers and bodies may carry tokens or passwords and never reach the log.
+//! request metrics. Only method, path, status, duration, the client's address and the
+//! authenticated user's id are logged: query strings, headers (`Authorization` above all)
+//! and bodies may carry tokens or passwords and never reach the log.
+//!
+//! The line is at `info`, or `error` for a 5xx: a client's mistakes (4xx) are its own and
+//! must not page anyone, nor let a client fill the log with errors.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
-use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web;
-use tracing::Instrument;
+use actix_web::{Error, HttpMessage, HttpRequest, web};
+use tessera_domain::UserId;
+use tracing::{Instrument, Level};
 
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, method_label};
+use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -52,37 +57,80 @@ fn fresh_request_id() -> String {
     format!("{prefix}{count:08x}")
 }
 
+/// The user a request authenticated as, kept in its extensions for the request's log line.
+#[derive(Debug, Clone, Copy)]
+struct RequestUser(UserId);
+
+/// Notes that `request` authenticated as `user`, for its log line.
+pub(crate) fn record_user(request: &HttpRequest, user: UserId) {
+    request.extensions_mut().insert(RequestUser(user));
+}
+
+/// The level of a request's log line: only the server's failures are errors.
+fn level_for(status: u16) -> Level {
+    if status >= 500 {
+        Level::ERROR
+    } else {
+        Level::INFO
+    }
+}
+
+/// Milliseconds to the microsecond, so the log shows `0.214`, not `0.21400000000000002`.
+fn rounded_ms(elapsed: std::time::Duration) -> f64 {
+    (elapsed.as_secs_f64() * 1e6).round() / 1e3
+}
+
 pub(crate) async fn observe(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let id = request_id(&request);
-    let method = request.method().clone();
+    let method = method_label(request.method().as_str());
     let path = request.path().to_owned();
+    let client = request
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.client_address(request.request()));
     let metrics = request.app_data::<web::Data<Metrics>>().cloned();
     let span = tracing::info_span!("request", request_id = %id);
     let result = next.call(request).instrument(span.clone()).await;
     let elapsed = started.elapsed();
-    let (status, route) = match &result {
-        Ok(response) => (
-            response.status().as_u16(),
-            response
-                .request()
-                .match_pattern()
-                .unwrap_or_else(|| "unmatched".to_owned()),
-        ),
-        Err(error) => (
-            error.as_response_error().status_code().as_u16(),
-            "unmatched".to_owned(),
-        ),
+    let (status, route, user) = match &result {
+        Ok(response) => {
+            let request = response.request();
+            let user = request
+                .extensions()
+                .get::<RequestUser>()
+                .map(|user| user.0.0);
+            (response.status().as_u16(), request.match_pattern(), user)
+        }
+        Err(error) => (error.as_response_error().status_code().as_u16(), None, None),
     };
-    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+    let elapsed_ms = rounded_ms(elapsed);
     span.in_scope(|| {
-        tracing::info!(target: "tessera::request", %method, %path, status, elapsed_ms, "request");
+        macro_rules! log {
+            ($level:expr) => {
+                tracing::event!(
+                    target: "tessera::request",
+                    $level,
+                    method,
+                    %path,
+                    status,
+                    elapsed_ms,
+                    client = client.as_deref(),
+                    user,
+                    "request"
+                )
+            };
+        }
+        // A level is part of an event's static metadata: one call per level.
+        match level_for(status) {
+            Level::ERROR => log!(Level::ERROR),
+            _ => log!(Level::INFO),
+        }
     });
     if let Some(metrics) = metrics {
-        metrics.record_request(method.as_str(), &route, status, elapsed.as_secs_f64());
+        metrics.record_request(method, route.as_deref(), status, elapsed.as_secs_f64());
     }
     result.map(|mut response| {
         if let Ok(value) = HeaderValue::from_str(&id) {
@@ -122,5 +170,29 @@ mod tests {
         );
         let distinct: std::collections::HashSet<&String> = ids.iter().collect();
         assert_eq!(distinct.len(), ids.len());
+    }
+
+    #[test]
+    fn only_server_failures_are_errors() {
+        for status in [200, 204, 301, 400, 401, 404, 405, 413, 429, 499] {
+            assert_eq!(level_for(status), Level::INFO, "{status}");
+        }
+        for status in [500, 502, 503, 599] {
+            assert_eq!(level_for(status), Level::ERROR, "{status}");
+        }
+    }
+
+    #[test]
+    fn durations_are_logged_to_the_microsecond() {
+        use std::time::Duration;
+        assert_eq!(
+            rounded_ms(Duration::from_nanos(168_530)).to_string(),
+            "0.169"
+        );
+        assert_eq!(
+            rounded_ms(Duration::from_nanos(214_000)).to_string(),
+            "0.214"
+        );
+        assert_eq!(rounded_ms(Duration::from_millis(1500)).to_string(), "1500");
     }
 }

@@ -1,4 +1,9 @@
-//! Prometheus metrics, served at `/metrics` in the text exposition format.
+//! Prometheus metrics, served at `/metrics` in the classic text format or OpenMetrics, as
+//! the scraper's `Accept` asks ([`Exposition::negotiate`]).
+//!
+//! Every label takes its value from a fixed set: a method outside the standard ones counts
+//! as `other` and a request no route matched as `unmatched`, so no client can add series
+//! (one label value per method as sent once let a client grow `/metrics` without bound).
 
 use std::sync::Arc;
 
@@ -157,15 +162,16 @@ impl Metrics {
         }
     }
 
-    /// Counts one finished request. `route` is the matched pattern, so ids in paths do not
-    /// multiply the series.
-    pub fn record_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    /// Counts one finished request. `route` is the matched pattern (`None` when no route
+    /// matched), so ids in paths do not multiply the series; `method` counts as `other`
+    /// unless it is a standard one.
+    pub fn record_request(&self, method: &str, route: Option<&str>, status: u16, seconds: f64) {
         let inner = &self.inner;
-        let route = route.to_owned();
+        let route = route.unwrap_or(UNMATCHED).to_owned();
         inner
             .requests
             .get_or_create(&RequestLabels {
-                method: method.to_owned(),
+                method: method_label(method).to_owned(),
                 route: route.clone(),
                 status,
             })
@@ -226,8 +232,8 @@ impl Metrics {
         )
     }
 
-    /// The text exposition of every metric.
-    pub fn render(&self) -> String {
+    /// Every metric in `format`.
+    pub fn render(&self, format: Exposition) -> String {
         let inner = &self.inner;
         if let Some(probe) = &inner.pool_probe {
             let usage = probe();
@@ -237,8 +243,117 @@ impl Metrics {
         let mut text = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &inner.registry);
-        text
+        match format {
+            Exposition::OpenMetrics => text,
+            Exposition::Classic => classic(&text),
+        }
     }
+}
+
+/// The route label of a request no route matched.
+const UNMATCHED: &str = "unmatched";
+
+/// The method label: a standard method as itself, anything else as `other`.
+pub(crate) fn method_label(method: &str) -> &'static str {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    STANDARD
+        .into_iter()
+        .find(|known| *known == method)
+        .unwrap_or("other")
+}
+
+/// The two text formats `/metrics` serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposition {
+    /// Prometheus' classic text format, version 0.0.4: what `promtool check metrics`, older
+    /// scrapers and people with `curl` read.
+    Classic,
+    /// OpenMetrics 1.0, which Prometheus asks for first.
+    OpenMetrics,
+}
+
+impl Exposition {
+    /// The format an `Accept` header asks for: OpenMetrics when it names
+    /// `application/openmetrics-text` at least as highly as `text/plain`, else classic text
+    /// (also without an `Accept`, or for `*/*`).
+    pub fn negotiate(accept: Option<&str>) -> Exposition {
+        let (mut open_metrics, mut text) = (0.0_f32, 0.0_f32);
+        for item in accept.unwrap_or_default().split(',') {
+            let mut parts = item.split(';');
+            let media_type = parts.next().unwrap_or_default().trim();
+            let quality = parts
+                .filter_map(|parameter| parameter.split_once('='))
+                .find(|(name, _)| name.trim().eq_ignore_ascii_case("q"))
+                .map_or(Some(1.0), |(_, q)| q.trim().parse::<f32>().ok())
+                .unwrap_or(0.0);
+            if media_type.eq_ignore_ascii_case("application/openmetrics-text") {
+                open_metrics = open_metrics.max(quality);
+            } else if media_type.eq_ignore_ascii_case("text/plain") {
+                text = text.max(quality);
+            }
+        }
+        if open_metrics > 0.0 && open_metrics >= text {
+            Exposition::OpenMetrics
+        } else {
+            Exposition::Classic
+        }
+    }
+
+    /// The `Content-Type` of a response in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Exposition::Classic => "text/plain; version=0.0.4; charset=utf-8",
+            Exposition::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+}
+
+/// OpenMetrics text as the classic format reads it. The two differ, for what is registered
+/// here, in three ways: a counter's `HELP` and `TYPE` name the sample (`x_total`), not the
+/// family (`x`); there is no `UNIT` and no `# EOF`; and `unknown` is `untyped`.
+fn classic(open_metrics: &str) -> String {
+    let counters: Vec<&str> = open_metrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.strip_suffix(" counter"))
+        .collect();
+    let mut text = String::with_capacity(open_metrics.len());
+    for line in open_metrics.lines() {
+        let rewritten = if let Some(rest) = line.strip_prefix("# HELP ") {
+            let (name, help) = rest.split_once(' ').unwrap_or((rest, ""));
+            format!("# HELP {} {help}", classic_name(name, &counters))
+        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap_or((rest, ""));
+            let kind = if kind == "unknown" { "untyped" } else { kind };
+            format!("# TYPE {} {kind}", classic_name(name, &counters))
+        } else if line.starts_with("# UNIT ") || line == "# EOF" || is_created(line, &counters) {
+            continue;
+        } else {
+            line.to_owned()
+        };
+        text.push_str(&rewritten);
+        text.push('\n');
+    }
+    text
+}
+
+fn classic_name(family: &str, counters: &[&str]) -> String {
+    if counters.contains(&family) {
+        format!("{family}_total")
+    } else {
+        family.to_owned()
+    }
+}
+
+/// A counter's `_created` sample, which the classic format does not have.
+fn is_created(line: &str, counters: &[&str]) -> bool {
+    counters.iter().any(|counter| {
+        line.strip_prefix(counter)
+            .and_then(|rest| rest.strip_prefix("_created"))
+            .is_some_and(|rest| rest.starts_with(['{', ' ']))
+    })
 }
 
 #[cfg(test)]
@@ -251,10 +366,10 @@ mod tests {
             connections: 3,
             idle: 2,
         })));
-        metrics.record_request("GET", "/api/v1/users/{id}", 200, 0.002);
+        metrics.record_request("GET", Some("/api/v1/users/{id}"), 200, 0.002);
         metrics.sign_in(SignIn::Failed);
         metrics.token(TokenEvent::Issued);
-        let text = metrics.render();
+        let text = metrics.render(Exposition::OpenMetrics);
         assert!(text.contains(r#"tessera_http_requests_total{method="GET",route="/api/v1/users/{id}",status="200"} 1"#), "{text}");
         assert!(
             text.contains(r#"tessera_sign_ins_total{outcome="failed"} 1"#),
@@ -268,6 +383,94 @@ mod tests {
         assert!(
             text.contains("tessera_http_request_duration_seconds_bucket"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn methods_and_routes_a_client_chooses_do_not_become_labels() {
+        let metrics = Metrics::default();
+        for i in 0..100 {
+            metrics.record_request(&format!("M{i}"), None, 405, 0.001);
+        }
+        metrics.record_request("get", None, 404, 0.001);
+        metrics.record_request("PATCH", Some("/api/v1/me"), 200, 0.001);
+        let text = metrics.render(Exposition::Classic);
+        assert!(
+            text.contains(
+                r#"tessera_http_requests_total{method="other",route="unmatched",status="405"} 100"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"method="other",route="unmatched",status="404"} 1"#),
+            "{text}"
+        );
+        assert!(text.contains(r#"method="PATCH""#), "{text}");
+        assert!(!text.contains("M1"), "{text}");
+    }
+
+    #[test]
+    fn accept_picks_the_format() {
+        let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        for (accept, expected) in [
+            (None, Exposition::Classic),
+            (Some("*/*"), Exposition::Classic),
+            (Some("text/plain"), Exposition::Classic),
+            (
+                Some("text/plain;version=0.0.4;q=1, application/openmetrics-text;q=0.5"),
+                Exposition::Classic,
+            ),
+            (
+                Some("application/openmetrics-text;q=0"),
+                Exposition::Classic,
+            ),
+            (
+                Some("application/openmetrics-text; version=1.0.0"),
+                Exposition::OpenMetrics,
+            ),
+            (
+                Some("APPLICATION/OPENMETRICS-TEXT"),
+                Exposition::OpenMetrics,
+            ),
+            (Some(prometheus), Exposition::OpenMetrics),
+            (
+                Some("text/plain;q=nonsense, application/openmetrics-text;q=0.1"),
+                Exposition::OpenMetrics,
+            ),
+        ] {
+            assert_eq!(Exposition::negotiate(accept), expected, "{accept:?}");
+        }
+    }
+
+    #[test]
+    fn the_classic_format_names_counter_samples_in_help_and_type() {
+        let metrics = Metrics::default();
+        metrics.sign_in(SignIn::Succeeded);
+        let text = metrics.render(Exposition::Classic);
+        assert!(text.contains("# HELP tessera_sign_ins_total "), "{text}");
+        assert!(
+            text.contains("# TYPE tessera_sign_ins_total counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE tessera_hashing_running gauge\n"),
+            "{text}"
+        );
+        assert!(!text.contains("# EOF"), "{text}");
+        let open_metrics = metrics.render(Exposition::OpenMetrics);
+        assert!(
+            open_metrics.contains("# TYPE tessera_sign_ins counter\n"),
+            "{open_metrics}"
+        );
+        assert!(open_metrics.ends_with("# EOF\n"), "{open_metrics}");
+    }
+
+    #[test]
+    fn created_samples_and_units_are_dropped_from_the_classic_format() {
+        let open_metrics = "# HELP a_seconds A.\n# TYPE a_seconds counter\n# UNIT a_seconds seconds\na_seconds_total 1\na_seconds_created 17\n# HELP b B.\n# TYPE b unknown\nb 2\n# EOF\n";
+        assert_eq!(
+            classic(open_metrics),
+            "# HELP a_seconds_total A.\n# TYPE a_seconds_total counter\na_seconds_total 1\n# HELP b B.\n# TYPE b untyped\nb 2\n"
         );
     }
 }

@@ -1,10 +1,12 @@
 //! Liveness and readiness, for load balancers and orchestrators.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use tessera_api::Health;
 
 use crate::blocking::blocking;
 use crate::error::ApiError;
+use crate::metrics::Exposition;
 use crate::routes::resource;
 use crate::state::AppState;
 
@@ -48,9 +50,15 @@ pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, A
     }))
 }
 
-/// Prometheus metrics in the text exposition format.
-async fn metrics(metrics: web::Data<crate::Metrics>) -> HttpResponse {
+/// Prometheus metrics: OpenMetrics when `Accept` prefers it, else the classic text format.
+async fn metrics(request: HttpRequest, metrics: web::Data<crate::Metrics>) -> HttpResponse {
+    let accept = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok());
+    let format = Exposition::negotiate(accept);
     HttpResponse::Ok()
-        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
-        .body(metrics.render())
+        .content_type(format.content_type())
+        .insert_header((header::VARY, "Accept"))
+        .body(metrics.render(format))
 }

@@ -44,6 +44,7 @@ mod holes;
 mod hostile;
 mod legacy;
 mod limits;
+mod observability;
 mod platform;
 mod proxies;
 mod sessions;
