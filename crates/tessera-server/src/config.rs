@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Toml};
+use figment::providers::{Data, Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Shortest legacy (Flask `SECRET_KEY`) secret accepted in production, in bytes: 128 bits
@@ -23,6 +23,16 @@ pub enum Environment {
     /// Strict: an explicit secret of at least 32 bytes is required, and a legacy secret,
     /// when set, must have at least [`MIN_LEGACY_SECRET_BYTES`].
     Production,
+}
+
+impl Environment {
+    /// The name as configured: `development` or `production`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Production => "production",
+        }
+    }
 }
 
 /// Log line format.
@@ -76,6 +86,8 @@ pub struct Config {
     /// Directory for the SQLite database and the generated development secret.
     pub data_dir: PathBuf,
     /// `sqlite://PATH`, `postgres://…` or `mysql://…`; default SQLite in `data_dir`.
+    /// Serialized (`tessera config`) with its password replaced by `***`.
+    #[serde(serialize_with = "serialize_redacted_url")]
     pub database_url: Option<String>,
     /// Most open database connections.
     pub database_max_connections: u32,
@@ -181,6 +193,20 @@ impl Default for Config {
     }
 }
 
+/// A database URL as `tessera config` prints it: without its password.
+fn serialize_redacted_url<S: serde::Serializer>(
+    url: &Option<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match url {
+        Some(url) => serializer.serialize_some(&tessera_store::redact_url(url)),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// Keys of `tessera.toml` that are gone; [`Config::from_figment`] explains each.
+const RETIRED_KEYS: [&str; 1] = ["trust_forwarded_for"];
+
 /// Values given on the command line; `None` leaves the lower layers' value.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Overrides {
@@ -195,41 +221,73 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
 }
 
-/// Why the configuration cannot be used.
+/// Why the configuration cannot be used. Each message says everything, and no variant
+/// has a `source()`: an error chain printed with `{:#}` would say it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// A layer could not be read or holds a value of the wrong type.
     #[error("invalid configuration: {0}")]
-    Invalid(#[from] Box<figment::Error>),
+    Invalid(Box<figment::Error>),
+    /// The file named by `--config` (or `TESSERA_CONFIG`) cannot be read.
+    #[error("configuration file {path} (--config, TESSERA_CONFIG): {error}")]
+    MissingFile {
+        /// The file.
+        path: String,
+        /// Why it cannot be read.
+        error: std::io::Error,
+    },
+    /// The configuration file has a key that is no setting (a typo would otherwise be
+    /// ignored without a word).
+    #[error("unknown setting `{key}` in {file}{hint}; docs/configuration.md lists every setting")]
+    UnknownKey {
+        /// The key.
+        key: String,
+        /// The file it is in.
+        file: String,
+        /// `" (did you mean `…`?)"` for a near miss, else empty.
+        hint: String,
+    },
     /// A value is out of range.
     #[error("invalid configuration: {0}")]
     OutOfRange(String),
     /// A secret file cannot be read.
-    #[error("{setting} {path}: {source}")]
+    #[error("{setting} {path}: {error}")]
     SecretFile {
         /// The setting naming the file.
         setting: &'static str,
         /// The file.
         path: String,
         /// Why it cannot be read.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
 impl Config {
-    /// Loads the layers. `file` is `--config`; without it `./tessera.toml` is read when it
-    /// exists.
+    /// Loads the layers. `file` is `--config`, which must exist; without it
+    /// `./tessera.toml` is read when it exists. A key of the file that is no setting is an
+    /// error naming it.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        if let Some(path) = file {
+            let readable = std::fs::File::open(path).and_then(|opened| {
+                if opened.metadata()?.is_dir() {
+                    Err(std::io::Error::other("a directory, not a file"))
+                } else {
+                    Ok(())
+                }
+            });
+            readable.map_err(|error| ConfigError::MissingFile {
+                path: path.display().to_string(),
+                error,
+            })?;
+        }
+        check_file_keys(file)?;
         Self::from_figment(Self::figment(file, overrides))
     }
 
     /// The layered sources, before extraction (tests add their own layers on top).
     pub fn figment(file: Option<&Path>, overrides: &Overrides) -> Figment {
-        let file = file
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("tessera.toml"));
         Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::file(file))
+            .merge(file_layer(file))
             .merge(Env::prefixed("TESSERA_").ignore(&["CONFIG"]))
             .merge(Env::raw().only(&["DATABASE_URL"]))
             .merge(Serialized::defaults(overrides))
@@ -245,7 +303,9 @@ impl Config {
                     .to_owned(),
             ));
         }
-        let config: Config = figment.extract().map_err(Box::new)?;
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
         config.validate()?;
         Ok(config)
     }
@@ -307,10 +367,10 @@ impl Config {
             ("legacy_secret_key", "TESSERA_LEGACY_SECRET_KEY")
         };
         let secret = if let Some(path) = &self.legacy_secret_key_file {
-            let contents = std::fs::read(path).map_err(|source| ConfigError::SecretFile {
+            let contents = std::fs::read(path).map_err(|error| ConfigError::SecretFile {
                 setting: "legacy_secret_key_file",
                 path: path.display().to_string(),
-                source,
+                error,
             })?;
             let trimmed = contents.strip_suffix(b"\n").unwrap_or(&contents);
             let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
@@ -372,6 +432,68 @@ impl Config {
     }
 }
 
+/// The configuration file's layer: exactly `file` when given, else `tessera.toml` in the
+/// working directory or the nearest parent holding one (figment's search), if any.
+fn file_layer(file: Option<&Path>) -> Data<Toml> {
+    match file {
+        Some(path) => Toml::file_exact(path),
+        None => Toml::file("tessera.toml"),
+    }
+}
+
+/// Refuses a key of the configuration file that names no setting. A file that does not
+/// parse passes here: extracting the configuration reports it, with its line.
+fn check_file_keys(file: Option<&Path>) -> Result<(), ConfigError> {
+    let layer = Figment::from(file_layer(file));
+    let Ok(keys) = layer.extract::<std::collections::BTreeMap<String, figment::value::Value>>()
+    else {
+        return Ok(());
+    };
+    let known = match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(fields)) => fields,
+        _ => return Ok(()),
+    };
+    let Some(unknown) = keys
+        .keys()
+        .find(|key| !known.contains_key(*key) && !RETIRED_KEYS.contains(&key.as_str()))
+    else {
+        return Ok(());
+    };
+    let file = layer
+        .find_metadata(unknown)
+        .and_then(|metadata| metadata.source.as_ref())
+        .map(ToString::to_string)
+        .or_else(|| file.map(|path| path.display().to_string()))
+        .unwrap_or_else(|| "tessera.toml".to_owned());
+    let hint = known
+        .keys()
+        .map(|candidate| (edit_distance(unknown, candidate), candidate))
+        .filter(|(distance, _)| *distance <= 2)
+        .min()
+        .map(|(_, candidate)| format!(" (did you mean `{candidate}`?)"))
+        .unwrap_or_default();
+    Err(ConfigError::UnknownKey {
+        key: unknown.clone(),
+        file,
+        hint,
+    })
+}
+
+/// Levenshtein distance, for "did you mean" on a mistyped key.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
 #[cfg(test)]
 #[allow(clippy::result_large_err)] // figment's `Jail` closures return its large error type
 mod tests {
@@ -428,6 +550,64 @@ mod tests {
             assert!(error.to_lowercase().contains("bcrypt_cost"), "{error}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn the_config_file_must_exist_and_hold_only_settings() {
+        Jail::expect_with(|jail| {
+            let error = Config::load(Some(Path::new("missing.toml")), &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("missing.toml"), "{error}");
+
+            jail.create_file("tessera.toml", "tokn_ttl = 60")?;
+            let error = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("`tokn_ttl`"), "{error}");
+            assert!(error.contains("did you mean `token_ttl`"), "{error}");
+
+            jail.create_file("tessera.toml", "frobnicate = 1")?;
+            let error = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("`frobnicate`"), "{error}");
+            assert!(
+                !error.contains("did you mean"),
+                "no far-fetched hint: {error}"
+            );
+
+            // A retired key keeps its own explanation.
+            jail.create_file("tessera.toml", "trust_forwarded_for = true")?;
+            let error = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("trusted_proxies"), "{error}");
+
+            jail.create_file("tessera.toml", "token_ttl = 60")?;
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(config.token_ttl, 60);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_database_password_never_serializes() {
+        let config = Config {
+            database_url: Some("postgres://u:p%40ss@h/db?password=two".into()),
+            ..Config::default()
+        };
+        let json = serde_json::to_string(&config).unwrap();
+        assert!(!json.contains("p%40ss") && !json.contains("two"), "{json}");
+        assert!(
+            json.contains("postgres://u:***@h/db?password=***"),
+            "{json}"
+        );
+        assert_eq!(
+            config.database_url(),
+            "postgres://u:p%40ss@h/db?password=two",
+            "only its printed form is redacted"
+        );
     }
 
     #[test]

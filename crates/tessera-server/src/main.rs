@@ -134,10 +134,28 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.is::<InvalidToken>() => ExitCode::FAILURE,
         Err(error) => {
-            eprintln!("tessera: {error:#}");
+            eprintln!("tessera: {}", describe_error(&error));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes on one line, each said once. A cause whose text is already in
+/// the line is left out: an error type whose message includes its source (a `thiserror`
+/// `"…: {0}"` over a `#[from]` field) would otherwise print it twice, as `{:#}` does.
+fn describe_error(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 /// `tessera token verify`: prints the report; an invalid token is an error exit without a
@@ -155,7 +173,7 @@ fn verify_token(config: &Config, token: &str, at: Option<i64>) -> anyhow::Result
             .ok_or_else(|| anyhow::anyhow!("--at {seconds} is out of range"))?,
         None => chrono::Utc::now(),
     };
-    let auth = startup::auth(config)?;
+    let auth = startup::existing_auth(config)?;
     let report = commands::verify_token(&auth, &token, at)?;
     println!("{report}");
     match &report.reason {
@@ -180,13 +198,56 @@ impl std::fmt::Display for InvalidToken {
 impl std::error::Error for InvalidToken {}
 
 fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    /// Drops actix-web's `error` lines about requests it refused itself as malformed, too
+    /// large or too slow (it answered them 400, 431 or 408): any client can send those, and
+    /// a client's mistake is not the server's error.
+    struct ClientMistakes;
+
+    const CLIENT_MISTAKES: [&str; 3] = [
+        "stream error: request parse error",
+        "stream error: request did not complete",
+        "MAX_BUFFER_SIZE",
+    ];
+
+    impl<S: tracing::Subscriber> Layer<S> for ClientMistakes {
+        fn event_enabled(&self, event: &tracing::Event<'_>, _: Context<'_, S>) -> bool {
+            let metadata = event.metadata();
+            if *metadata.level() != tracing::Level::ERROR
+                || !metadata.target().starts_with("actix_http::h1")
+            {
+                return true;
+            }
+            let mut message = Message(String::new());
+            event.record(&mut message);
+            !CLIENT_MISTAKES
+                .iter()
+                .any(|mistake| message.0.starts_with(mistake))
+        }
+    }
+
+    struct Message(String);
+
+    impl tracing::field::Visit for Message {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+            if field.name() == "message" {
+                self.0 = format!("{value:?}");
+            }
+        }
+    }
+
     let filter = EnvFilter::try_from_env("TESSERA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour is for a person at a terminal; in a file or a collector it is noise.
+        .with_ansi(std::io::stderr().is_terminal());
     match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().finish().with(ClientMistakes).init(),
+        LogFormat::Text => builder.finish().with(ClientMistakes).init(),
     }
 }
 
@@ -227,7 +288,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(TokenCommand::Verify { token, at }) => verify_token(&config, &token, at),
         Command::Users(command) => {
-            let auth = startup::auth(&config)?;
+            // Only the commands that add users may start a new database; the others work on
+            // existing data, and from the wrong directory would leave an empty one behind.
+            let auth = match command {
+                UsersCommand::Add { .. } | UsersCommand::Import { .. } => startup::auth(&config)?,
+                UsersCommand::List { .. }
+                | UsersCommand::Delete { .. }
+                | UsersCommand::SetPassword { .. } => startup::existing_auth(&config)?,
+            };
             let output = match command {
                 UsersCommand::Add { username } => {
                     let password = commands::read_password("Password: ")?;

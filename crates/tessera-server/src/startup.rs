@@ -1,6 +1,7 @@
 //! Composition: the configured store, domain and HTTP layer become one running server.
 
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,18 +13,33 @@ use tessera_domain::{
 };
 use tessera_http::{AppState, HashingPool, HttpSettings, Metrics, PoolUsage};
 use tessera_store::{Database, PoolOptions};
+use tessera_token::KeySet;
 
 use crate::config::Config;
 use crate::keys;
 
 /// The use cases over the configured database, after applying migrations: what the CLI
-/// calls.
+/// calls. A missing SQLite database is created.
 pub fn auth(config: &Config) -> anyhow::Result<Auth> {
-    auth_over(database(config)?, config)
+    auth_over(database(config)?, keys::key_set(config)?, config)
 }
 
-/// The use cases over `database`, configured as `config` says.
-fn auth_over(database: Database, config: &Config) -> anyhow::Result<Auth> {
+/// [`auth`] for the commands that work on existing data (`users list`, `token verify`, …):
+/// a missing SQLite database is an error naming the file, never an empty new one left
+/// behind by a command run from the wrong directory.
+pub fn existing_auth(config: &Config) -> anyhow::Result<Auth> {
+    let url = config.database_url();
+    tessera_store::require_existing(&url).map_err(|error| {
+        anyhow::anyhow!(
+            "{error}; this command works on an existing database and does not create one \
+             (check DATABASE_URL, --database-url and --data-dir; `tessera migrate` creates it)"
+        )
+    })?;
+    auth(config)
+}
+
+/// The use cases over `database` with `keys`, configured as `config` says.
+fn auth_over(database: Database, keys: KeySet, config: &Config) -> anyhow::Result<Auth> {
     let ttl = seconds(config.token_ttl)?;
     let sessions = Sessions::new(
         Arc::new(database.clone()),
@@ -43,7 +59,7 @@ fn auth_over(database: Database, config: &Config) -> anyhow::Result<Auth> {
     if legacy.is_some() {
         tracing::info!("accepting the Flask tutorial's tokens (TESSERA_LEGACY_SECRET_KEY is set)");
     }
-    let tokens = TokenIssuer::new(keys::key_set(config)?, ttl).with_legacy(legacy);
+    let tokens = TokenIssuer::new(keys, ttl).with_legacy(legacy);
     let accounts = Accounts::new(Arc::new(database), PasswordHasher::new(config.bcrypt_cost));
     let users = UserCache::new(Duration::from_secs(config.revocation_sync_interval));
     Ok(Auth::new(accounts, sessions, limits, tokens, users))
@@ -72,17 +88,42 @@ fn seconds(value: u64) -> anyhow::Result<chrono::Duration> {
     Ok(chrono::Duration::seconds(i64::try_from(value)?))
 }
 
-/// The web app's directory when it has been built, else `None` (API only).
-fn web_dir(config: &Config) -> Option<std::path::PathBuf> {
-    if config.web_dir.join("index.html").is_file() {
-        Some(config.web_dir.clone())
-    } else {
-        tracing::info!(
-            web_dir = %config.web_dir.display(),
-            "no web app there (run `make web`); serving the API only"
-        );
-        None
+/// Where the web app's bundle is looked for, in order: `web_dir` as given (relative to the
+/// working directory), then, when relative, in the directory of the `tessera` binary, so
+/// that a release unpacked as `tessera` beside `web/dist/` serves its app from any working
+/// directory (a systemd unit's, say).
+fn web_dir_candidates(web_dir: &Path) -> Vec<PathBuf> {
+    let mut candidates = vec![web_dir.to_path_buf()];
+    if web_dir.is_relative() {
+        let beside_binary = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join(web_dir)));
+        candidates.extend(beside_binary);
     }
+    candidates
+}
+
+/// The first of [`web_dir_candidates`] holding an `index.html`, made absolute; `None` means
+/// API only, with a warning naming every place looked at.
+fn web_dir(config: &Config) -> Option<PathBuf> {
+    let candidates = web_dir_candidates(&config.web_dir);
+    let found = candidates
+        .iter()
+        .find(|dir| dir.join("index.html").is_file())
+        .map(|dir| std::path::absolute(dir).unwrap_or_else(|_| dir.clone()));
+    if found.is_none() {
+        let looked_in: Vec<String> = candidates
+            .iter()
+            .map(|dir| dir.display().to_string())
+            .collect();
+        tracing::warn!(
+            web_dir = %config.web_dir.display(),
+            looked_in = %looked_in.join(", "),
+            "no web app bundle (index.html) found; serving the API only. Set web_dir \
+             (TESSERA_WEB_DIR) to the built bundle (`make web` builds it in web/dist)"
+        );
+    }
+    found
 }
 
 /// A server bound to its address and ready to run.
@@ -104,12 +145,14 @@ impl Application {
     /// a free port; [`Application::port`] tells which.
     pub fn build(config: &Config) -> anyhow::Result<Application> {
         let database = database(config)?;
+        let backend = database.backend();
+        let (key_set, key_ids) = keys::key_set_and_ids(config)?;
         let pool = database.clone();
         let metrics = Metrics::new(Some(Box::new(move || {
             let (connections, idle) = pool.pool_usage();
             PoolUsage { connections, idle }
         })));
-        let auth = auth_over(database, config)?;
+        let auth = auth_over(database, key_set, config)?;
         auth.warm_up();
         let state = AppState {
             auth,
@@ -123,11 +166,15 @@ impl Application {
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
+        let web_dir = web_dir(config);
+        let web = web_dir
+            .as_ref()
+            .map_or_else(|| "none".to_owned(), |dir| dir.display().to_string());
         let settings = HttpSettings {
             cors: config.cors_policy(),
             max_body_bytes: config.max_body_bytes,
             workers: config.workers,
-            web_dir: web_dir(config),
+            web_dir,
             metrics,
             revocation_sync: std::time::Duration::from_secs(config.revocation_sync_interval),
             body_timeout: std::time::Duration::from_secs(config.request_body_timeout),
@@ -135,7 +182,18 @@ impl Application {
             trusted_proxies: config.trusted_proxies.clone(),
         };
         let server = tessera_http::serve(listener, state, settings)?;
-        tracing::info!(address = %config.bind, port, "tessera is listening");
+        // The one line that says what this process serves: never a secret, only key ids
+        // and the database URL without its password.
+        tracing::info!(
+            address = %config.bind,
+            port,
+            backend = backend.name(),
+            env = config.env.as_str(),
+            key_ids = %key_ids.join(","),
+            database = %tessera_store::redact_url(&config.database_url()),
+            web = %web,
+            "tessera is listening"
+        );
         Ok(Application { port, server })
     }
 

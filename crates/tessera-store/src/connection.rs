@@ -190,17 +190,81 @@ pub(crate) fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://").unwrap_or(url)
 }
 
-/// A URL fit for logs and error messages: any password is replaced.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+/// Query parameters that carry a password in the backends' connection strings (libpq's
+/// `password` and `sslpassword`, the MySQL client's `password`/`pass`), compared
+/// ignoring case.
+const SECRET_PARAMETERS: [&str; 3] = ["password", "pass", "sslpassword"];
+
+/// A URL fit for logs, error messages and `tessera config`: the password of the userinfo
+/// and every password query parameter become `***`. A `sqlite://PATH` is a file name,
+/// shown as it is.
+///
+/// Parsed as a URL (the `url` crate, as the WHATWG standard splits the authority at the
+/// *last* `@`), so a password holding `@`, `:` or `%40` is still found. A `scheme://…`
+/// that does not parse keeps only its scheme, and a string without `://` holding an `@`
+/// is hidden whole: whatever follows could be a password. (A bare path without `@`, the
+/// usual mistake of a missing `sqlite://`, is shown so the error can name it.)
+pub fn redact_url(raw: &str) -> String {
+    if raw.starts_with("sqlite://") {
+        return raw.to_owned();
+    }
+    let Some((scheme, _)) = raw.split_once("://") else {
+        return if raw.contains('@') {
+            "***".to_owned()
+        } else {
+            raw.to_owned()
+        };
     };
-    match rest.split_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
+    let Ok(mut url) = url::Url::parse(raw) else {
+        return format!("{scheme}://***");
+    };
+    if url.password().is_some() {
+        // Cannot fail: the URL has a host, since it has a password.
+        let _ = url.set_password(Some("***"));
+    }
+    if let Some(query) = url.query() {
+        let redacted: Vec<String> = query
+            .split('&')
+            .map(|pair| {
+                let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+                let decoded: String = url::form_urlencoded::parse(name.as_bytes())
+                    .map(|(name, _)| name.into_owned())
+                    .collect();
+                if SECRET_PARAMETERS
+                    .iter()
+                    .any(|secret| decoded.eq_ignore_ascii_case(secret))
+                {
+                    format!("{name}=***")
+                } else {
+                    pair.to_owned()
+                }
+            })
+            .collect();
+        url.set_query(Some(&redacted.join("&")));
+    }
+    url.into()
+}
+
+/// Fails, naming the file, unless the database a `sqlite://` URL names exists: for the
+/// commands that only read (`tessera users list`, …), which must not leave an empty
+/// database behind when run from the wrong directory. Opening a connection would create
+/// the file. PostgreSQL and MySQL databases are never created by Tessera, so their URLs
+/// pass.
+pub fn require_existing(url: &str) -> Result<(), Error> {
+    if Backend::from_url(url)? != Backend::Sqlite {
+        return Ok(());
+    }
+    let path = std::path::Path::new(sqlite_path(url));
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_file() => Ok(()),
+        Ok(_) => Err(Error::Connect(format!(
+            "the SQLite database {} is not a file",
+            path.display()
+        ))),
+        Err(e) => Err(Error::Connect(format!(
+            "the SQLite database {} does not exist ({e})",
+            path.display()
+        ))),
     }
 }
 
@@ -238,9 +302,82 @@ mod tests {
             redact_url("postgres://u:s3cret@h/db"),
             "postgres://u:***@h/db"
         );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         let error = Backend::from_url("redis://u:s3cret@h")
             .unwrap_err()
             .to_string();
         assert!(!error.contains("s3cret"), "{error}");
+    }
+
+    #[test]
+    fn a_password_holding_an_at_sign_is_redacted_whole() {
+        for (url, secret) in [
+            ("postgres://u:p@ssw0rd@host/db", "ssw0rd"),
+            ("postgres://u:p%40ssw0rd@host/db", "ssw0rd"),
+            ("mysql://root:a:b@c@127.0.0.1:3306/db", "a:b"),
+        ] {
+            let redacted = redact_url(url);
+            assert!(!redacted.contains(secret), "{url} -> {redacted}");
+            assert!(redacted.contains("***@"), "{url} -> {redacted}");
+            assert!(
+                redacted.ends_with("/db"),
+                "the host and database stay: {redacted}"
+            );
+        }
+        assert_eq!(
+            redact_url("postgres://u:p@ssw0rd@host/db"),
+            "postgres://u:***@host/db"
+        );
+    }
+
+    #[test]
+    fn password_query_parameters_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://h/db?user=u&password=s3cret&sslmode=require"),
+            "postgres://h/db?user=u&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("mysql://h/db?PASS=s3cret"),
+            "mysql://h/db?PASS=***"
+        );
+        assert_eq!(
+            redact_url("postgres://u:one@h/db?sslpassword=two&pass%77ord=three"),
+            "postgres://u:***@h/db?sslpassword=***&pass%77ord=***"
+        );
+        // Names that merely contain "password" are not secrets by themselves.
+        assert_eq!(
+            redact_url("postgres://h/db?passwordless=1"),
+            "postgres://h/db?passwordless=1"
+        );
+    }
+
+    #[test]
+    fn sqlite_paths_and_non_urls_are_safe() {
+        for path in [
+            "sqlite://./data/tessera.db",
+            "sqlite:///var/lib/tessera/t@x.db",
+            "sqlite://data/p:w@d.db?password=x",
+        ] {
+            assert_eq!(redact_url(path), path, "a file name is shown as it is");
+        }
+        assert_eq!(redact_url("postgres://u:s3cret@[::1"), "postgres://***");
+        assert_eq!(redact_url("u:s3cret@h"), "***");
+        assert_eq!(redact_url("data/t.db"), "data/t.db");
+    }
+
+    #[test]
+    fn require_existing_refuses_a_missing_sqlite_file_without_creating_it() {
+        let dir = std::env::temp_dir().join(format!("tessera-exist-{}", std::process::id()));
+        let missing = dir.join("data/tessera.db");
+        let url = format!("sqlite://{}", missing.display());
+        let error = require_existing(&url).unwrap_err().to_string();
+        assert!(error.contains(&missing.display().to_string()), "{error}");
+        assert!(error.contains("does not exist"), "{error}");
+        assert!(!dir.exists(), "nothing was created");
+        std::fs::create_dir_all(missing.parent().unwrap()).unwrap();
+        std::fs::write(&missing, "").unwrap();
+        assert!(require_existing(&url).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(require_existing("postgres://u@h/db").is_ok());
     }
 }

@@ -24,7 +24,7 @@ mod throttle;
 pub mod tutorial;
 mod users;
 
-pub use connection::{Backend, DbConnection, redact_url};
+pub use connection::{Backend, DbConnection, redact_url, require_existing};
 pub use database::{Database, PoolOptions, WRITE_PROBE_INTERVAL};
 pub use error::Error;
 pub use migrations::{migrate, run_migrations};
