@@ -8,6 +8,10 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 
 use serde_json::Value;
 
+#[path = "support/tmpfs.rs"]
+mod tmpfs;
+use tmpfs::Tmpfs;
+
 /// A signing secret of the required length.
 const SECRET: &str = "a-test-signing-secret-of-32-bytes-at-least";
 
@@ -717,64 +721,15 @@ fn the_readme_curl_session_runs_as_written() {
     );
 }
 
-/// A small tmpfs, unmounted when dropped; `None` (skipped loudly, or failing when
-/// `CI=true`) where mounting needs a root this test does not have.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn mount() -> Option<Tmpfs> {
-        let dir = tempfile::tempdir().unwrap();
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs"])
-            .arg(dir.path())
-            .stderr(Stdio::piped())
-            .output();
-        match mounted {
-            Ok(output) if output.status.success() => Some(Tmpfs { dir }),
-            other => {
-                let why = match other {
-                    Ok(output) => stderr_of(&output),
-                    Err(e) => e.to_string(),
-                };
-                assert!(
-                    std::env::var("CI").as_deref() != Ok("true"),
-                    "CI=true but a tmpfs cannot be mounted (needs root): {why}"
-                );
-                eprintln!("\n*** SKIPPED: cannot mount a tmpfs for the full-disk test: {why}\n");
-                None
-            }
-        }
-    }
-
-    /// Writes a filler file until the file system has no block left.
-    fn fill(&self) {
-        let mut filler = std::fs::File::create(self.dir.path().join("filler")).unwrap();
-        let block = vec![0u8; 64 * 1024];
-        while filler.write(&block).is_ok_and(|n| n > 0) {}
-        while filler.write(&[0u8; 512]).is_ok_and(|n| n > 0) {}
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount")
-            .arg("-l")
-            .arg(self.dir.path())
-            .status();
-    }
-}
-
 /// A first start on a full disk fails without leaving an empty `secret.key`, which a later
 /// start would have taken as an empty HMAC key; once there is space, the start succeeds.
 #[test]
 fn a_full_disk_on_first_start_leaves_no_empty_secret() {
-    let Some(disk) = Tmpfs::mount() else {
+    let Some(disk) = Tmpfs::mount("1m") else {
         return;
     };
     let cli = Cli::new();
-    let data_dir = disk.dir.path().join("data");
+    let data_dir = disk.path().join("data");
     std::fs::create_dir(&data_dir).unwrap();
     disk.fill();
     let database = format!("sqlite://{}/tessera.db", cli.dir.path().display());
@@ -793,7 +748,7 @@ fn a_full_disk_on_first_start_leaves_no_empty_secret() {
         "no secret file, whole or partial: {left:?}"
     );
 
-    std::fs::remove_file(disk.dir.path().join("filler")).unwrap();
+    disk.free();
     drop(cli.serve(&env).listening());
     let secret = std::fs::read(data_dir.join("secret.key")).unwrap();
     assert!(secret.len() >= 32, "{} bytes", secret.len());

@@ -49,5 +49,7 @@ mod platform;
 mod proxies;
 mod sessions;
 mod storage;
+#[path = "../support/tmpfs.rs"]
+mod tmpfs;
 mod tutorial;
 mod v1;

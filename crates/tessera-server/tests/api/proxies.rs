@@ -209,7 +209,9 @@ fn start_nginx(upstream: &str) -> Option<Front> {
     );
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display().to_string();
-    // nginx's workers (run as `nobody` when the test is root) must reach their temp dirs.
+    // One process, no workers: killing it leaves nothing behind (a worker outliving its
+    // master kept the sockets it inherited, MariaDB connections of this test binary among
+    // them). Readable temp dirs all the same, for a run as another user.
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let (cert, key) = certificate(&openssl, dir.path());
@@ -230,7 +232,7 @@ fn start_nginx(upstream: &str) -> Option<Front> {
         ],
     );
     let conf = format!(
-        "worker_processes 1;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log info;\n\
+        "master_process off;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log info;\n\
          events {{ worker_connections 128; }}\n\
          http {{\n    access_log {d}/access.log;\n    client_body_temp_path {d}/body;\n    \
          proxy_temp_path {d}/proxy;\n    fastcgi_temp_path {d}/fastcgi;\n    \

@@ -6,7 +6,7 @@
 //! The disk-full cases mount a small tmpfs, which needs root: without it they fail when
 //! `CI=true` and are skipped, loudly, otherwise.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -15,75 +15,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, SECRET, problem};
+use crate::tmpfs::Tmpfs;
 
 /// How long a condition may take to come true (the readiness probe writes every 2 s).
 const DEADLINE: Duration = Duration::from_secs(20);
-
-/// A tmpfs of a few megabytes, unmounted when dropped.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn mount() -> Option<Tmpfs> {
-        let dir = tempfile::tempdir().unwrap();
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=4m,mode=0755", "tmpfs"])
-            .arg(dir.path())
-            .stderr(Stdio::piped())
-            .output();
-        match mounted {
-            Ok(output) if output.status.success() => Some(Tmpfs { dir }),
-            other => {
-                let why = match other {
-                    Ok(output) => String::from_utf8_lossy(&output.stderr).into_owned(),
-                    Err(e) => e.to_string(),
-                };
-                assert!(
-                    std::env::var("CI").as_deref() != Ok("true"),
-                    "CI=true but a tmpfs cannot be mounted (the disk-full tests need root): {why}"
-                );
-                eprintln!(
-                    "\n*** SKIPPED: cannot mount a tmpfs for the disk-full test (needs root): {why}\n"
-                );
-                None
-            }
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Writes a filler file until the file system has no block left.
-    fn fill(&self) {
-        let mut filler = std::fs::File::create(self.path().join("filler")).unwrap();
-        let block = vec![0u8; 64 * 1024];
-        loop {
-            match filler.write(&block) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e) if e.raw_os_error() == Some(28) => break, // ENOSPC
-                Err(e) => panic!("filling the tmpfs: {e}"),
-            }
-        }
-        // Smaller writes take the last partial block too.
-        while filler.write(&[0u8; 512]).is_ok_and(|n| n > 0) {}
-    }
-
-    fn free(&self) {
-        std::fs::remove_file(self.path().join("filler")).unwrap();
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount")
-            .arg("-l")
-            .arg(self.dir.path())
-            .status();
-    }
-}
 
 /// A running `tessera serve` whose log lines are kept, and whose end is noticed.
 struct Server {
@@ -271,7 +206,9 @@ fn database_in(dir: &Path) -> PathBuf {
 
 #[actix_web::test]
 async fn a_full_disk_is_503_and_not_ready_until_space_returns() {
-    let Some(tmpfs) = Tmpfs::mount() else { return };
+    let Some(tmpfs) = Tmpfs::mount("4m") else {
+        return;
+    };
     let mut server = Server::start(&database_in(tmpfs.path()));
     register(&server, "alice").await;
     let (_, refresh_token) = tokens(&server, "alice").await;
@@ -301,7 +238,9 @@ async fn a_full_disk_is_503_and_not_ready_until_space_returns() {
 
 #[actix_web::test]
 async fn a_logout_answered_204_survives_a_restart_and_one_that_failed_changed_nothing() {
-    let Some(tmpfs) = Tmpfs::mount() else { return };
+    let Some(tmpfs) = Tmpfs::mount("4m") else {
+        return;
+    };
     let database = database_in(tmpfs.path());
     let server = Server::start(&database);
     register(&server, "alice").await;
