@@ -80,7 +80,16 @@ test() {
   cargo_install diesel_cli "$(locked_version diesel)" diesel --no-default-features --features sqlite-bundled,postgres,mysql
   # Pinned: itsdangerous 1.1 is the last with TimedJSONWebSignatureSerializer; passlib 1.7.4
   # does not start with bcrypt 5.
-  py_install itsdangerous==1.1.0 passlib==1.7.4 bcrypt==4.0.1 PyJWT==2.10.1 schemathesis==4.32.5
+  # cryptography gives PyJWT its EdDSA and ES256; Authlib is the OAuth client peer.
+  py_install itsdangerous==1.1.0 passlib==1.7.4 bcrypt==4.0.1 PyJWT==2.10.1 schemathesis==4.32.5 \
+    cryptography==50.0.2 Authlib==1.9.10
+  # npm's jose, the Node verifier the integration guide's snippet uses (tests/peers/).
+  local jose=6.2.18
+  if ! grep -qs "\"version\": \"$jose\"" target/tools/jose/node_modules/jose/package.json; then
+    command -v npm >/dev/null || apt_install nodejs npm
+    echo "installing jose $jose (npm) into target/tools/jose"
+    npm install --prefix target/tools/jose --no-audit --no-fund --silent "jose@$jose"
+  fi
 }
 
 # ruff, which `make lint` runs over scripts/*.py (configured in scripts/ruff.toml).

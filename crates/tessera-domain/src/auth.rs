@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::accounts::Accounts;
+use crate::signing_keys::{SigningKeyInfo, SigningKeys};
 use crate::tokens::superseded;
 use crate::{
     Error, Limits, RefreshToken, Session, SessionId, Sessions, TokenIssuer, TokenRefusal,
@@ -90,6 +91,7 @@ pub struct Auth {
     limits: Limits,
     tokens: TokenIssuer,
     users: UserCache,
+    signing_keys: Option<SigningKeys>,
 }
 
 impl Auth {
@@ -108,7 +110,60 @@ impl Auth {
             limits,
             tokens,
             users,
+            signing_keys: None,
         }
+    }
+
+    /// Signs with the stored keys of `signing_keys` (made or rotated first, as its policy
+    /// says) and keeps them current in [`Auth::maintain`].
+    pub fn with_signing_keys(mut self, signing_keys: SigningKeys) -> Result<Auth, Error> {
+        if let Some(keys) = signing_keys.refresh(Utc::now())? {
+            self.tokens.replace_keys(keys);
+        }
+        self.signing_keys = Some(signing_keys);
+        Ok(self)
+    }
+
+    /// The keys tokens are signed and verified with: what the JWKS publishes.
+    pub fn key_set(&self) -> std::sync::Arc<tessera_token::KeySet> {
+        self.tokens.keys()
+    }
+
+    /// How long verifiers may cache the JWKS.
+    pub fn jwks_max_age(&self) -> chrono::Duration {
+        self.signing_keys
+            .as_ref()
+            .map_or(chrono::Duration::minutes(5), |keys| {
+                keys.policy().jwks_max_age()
+            })
+    }
+
+    /// The issuer written into tokens, if configured.
+    pub fn issuer(&self) -> Option<&str> {
+        self.tokens.issuer()
+    }
+
+    /// Every signing key, for the operator.
+    pub fn signing_keys(&self) -> Result<Vec<SigningKeyInfo>, Error> {
+        self.stored_keys()?.list()
+    }
+
+    /// Rotates the signing keys by hand (see [`SigningKeys::rotate`]) and signs with the new
+    /// active key at once.
+    pub fn rotate_signing_keys(&self, force: bool) -> Result<(), Error> {
+        let keys = self.stored_keys()?;
+        let now = Utc::now();
+        keys.rotate(now, force)?;
+        if let Some(set) = keys.refresh(now)? {
+            self.tokens.replace_keys(set);
+        }
+        Ok(())
+    }
+
+    fn stored_keys(&self) -> Result<&SigningKeys, Error> {
+        self.signing_keys
+            .as_ref()
+            .ok_or_else(|| Error::Internal("no signing-key store configured".into()))
     }
 
     /// Prepares what the first sign-in would otherwise pay for (the dummy hash).
@@ -391,10 +446,19 @@ impl Auth {
         })
     }
 
-    /// Periodic work: learns of other processes' revocations, and forgets old rate-limit
-    /// counts.
+    /// Periodic work: learns of other processes' revocations, makes and rotates signing keys
+    /// when due and learns of other processes' rotations, and forgets old rate-limit counts.
     pub fn maintain(&self, now: DateTime<Utc>) -> Result<(), Error> {
         self.sessions.sync_revocations(now)?;
+        if let Some(set) = self
+            .signing_keys
+            .as_ref()
+            .map(|keys| keys.refresh(now))
+            .transpose()?
+            .flatten()
+        {
+            self.tokens.replace_keys(set);
+        }
         self.limits
             .throttle
             .forget_before(now - chrono::Duration::hours(2))?;

@@ -1,3 +1,5 @@
+use chrono::{DateTime, Utc};
+
 use crate::hash_error::HashError;
 use crate::store_error::StoreError;
 use crate::token_refusal::TokenRefusal;
@@ -41,6 +43,9 @@ pub enum Error {
     /// The store cannot be reached; the request may succeed later.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// A signing-key rotation by hand that would hurt verifiers, or has nothing to rotate.
+    #[error(transparent)]
+    RotationRefused(#[from] RotationRefusal),
     /// A bug or an unexpected state; the message is for the log only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -60,4 +65,33 @@ impl From<HashError> for Error {
     fn from(error: HashError) -> Self {
         Error::Internal(error.to_string())
     }
+}
+
+/// Why a rotation by hand was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RotationRefusal {
+    /// HS256 keys come from the configuration.
+    #[error(
+        "the signing algorithm is HS256: its keys come from the configuration \
+         (rotate them with secret_keys); set TESSERA_SIGNING_ALG=EdDSA or ES256 for keys \
+         Tessera rotates"
+    )]
+    Symmetric,
+    /// The next key has not been published long enough.
+    #[error(
+        "the next key {kid} was published at {published}; verifiers may not have fetched it \
+         until {ready} (the JWKS cache lifetime). Rotate then, or use --force and accept that \
+         verifiers caching the JWKS may briefly meet an unknown key"
+    )]
+    NextTooNew {
+        /// The next key.
+        kid: String,
+        /// When it was published.
+        published: DateTime<Utc>,
+        /// When it may sign.
+        ready: DateTime<Utc>,
+    },
+    /// Another process rotated at the same moment.
+    #[error("another process rotated the keys at the same moment; run `tessera keys list`")]
+    Lost,
 }

@@ -20,6 +20,7 @@ mod password;
 mod random;
 mod repository;
 mod session;
+mod signing_keys;
 mod store_error;
 mod throttle;
 mod token_refusal;
@@ -29,7 +30,7 @@ mod username;
 
 pub use accounts::Accounts;
 pub use auth::{Auth, Authenticated, Client, SessionKind, SignedIn, TokenCheck, TokenInspection};
-pub use error::Error;
+pub use error::{Error, RotationRefusal};
 pub use hash_error::HashError;
 pub use hash_work::HashWorkCount;
 pub use hashing::{HashScheme, PasswordHasher};
@@ -43,9 +44,13 @@ pub use session::{
     DEFAULT_MAX_SESSIONS_PER_USER, RefreshRefusal, RefreshToken, RevokedSessions, Session,
     SessionPolicy, SessionRepository, Sessions, StoredSession,
 };
+pub use signing_keys::{
+    KeyPolicy, KeyState, Rotation, SigningKeyInfo, SigningKeyRepository, SigningKeys,
+    StoredSigningKey,
+};
 pub use store_error::StoreError;
 pub use throttle::{Limit, Throttle, ThrottleRepository, ThrottleState, Verdict};
 pub use token_refusal::{TokenFormat, TokenRefusal};
-pub use tokens::{TokenIssuer, TokenSource, VerifiedToken};
+pub use tokens::{IssuerAndAudience, TokenIssuer, TokenSource, VerifiedToken};
 pub use user_cache::UserCache;
 pub use username::{Username, UsernameError};

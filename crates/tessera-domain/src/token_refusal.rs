@@ -44,6 +44,12 @@ pub enum TokenRefusal {
     /// A session-less token issued before the user's last password change or sign-out.
     #[error("the token was revoked")]
     Superseded,
+    /// The token names another issuer (`iss`).
+    #[error("the token was issued by someone else")]
+    WrongIssuer,
+    /// The token is for other audiences (`aud`).
+    #[error("the token is not meant for this service")]
+    WrongAudience,
 }
 
 impl TokenRefusal {
@@ -56,6 +62,8 @@ impl TokenRefusal {
             TokenRefusal::SessionEnded => "session_ended",
             TokenRefusal::UserGone => "user_gone",
             TokenRefusal::Superseded => "revoked",
+            TokenRefusal::WrongIssuer => "wrong_issuer",
+            TokenRefusal::WrongAudience => "wrong_audience",
         }
     }
 }

@@ -416,6 +416,8 @@ impl From<tessera_domain::Error> for ApiError {
             Error::UserNotFound | Error::SessionNotFound => ApiError::not_found(),
             Error::Unavailable(cause) => ApiError::unavailable(&cause),
             Error::Internal(cause) => ApiError::internal(&cause),
+            // No route rotates keys: only the CLI meets this.
+            Error::RotationRefused(refusal) => ApiError::internal(&refusal.to_string()),
         }
     }
 }

@@ -122,6 +122,7 @@ pub fn serve(
             .wrap(security_headers())
             .wrap(from_fn(logging::observe))
             .configure(routes::health::configure)
+            .configure(routes::well_known::configure)
             // Before the `/api/v1` scope, which would answer its path with a 404.
             .configure(openapi::configure)
             .configure(routes::v1::configure)

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{health, v1};
+use crate::routes::{health, v1, well_known};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,8 @@ use crate::routes::{health, v1};
         v1::end_session,
         health::healthz,
         health::readyz,
+        well_known::jwks,
+        well_known::metadata,
     ),
     components(schemas(
         tessera_api::Credentials,
@@ -121,6 +123,8 @@ mod tests {
             "/api/v1/me",
             "/healthz",
             "/readyz",
+            "/.well-known/jwks.json",
+            "/.well-known/oauth-authorization-server",
         ] {
             assert!(value["paths"].get(path).is_some(), "{path} missing");
         }

@@ -51,12 +51,7 @@ pub fn list_users(auth: &Auth, json: bool) -> anyhow::Result<String> {
             .collect();
         return Ok(lines.join("\n"));
     }
-    let width = users
-        .iter()
-        .map(|u| u.username.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max("USERNAME".len());
+    let width = column_width(users.iter().map(|u| u.username.as_str()), "USERNAME");
     let mut table = format!("{:>6}  {:<width$}  CREATED\n", "ID", "USERNAME");
     for user in &users {
         table.push_str(&format!(
@@ -68,6 +63,71 @@ pub fn list_users(auth: &Auth, json: bool) -> anyhow::Result<String> {
     }
     table.push_str(&format!("{} user(s)", users.len()));
     Ok(table)
+}
+
+/// `tessera keys list [--json]`: every signing key, newest first.
+pub fn list_keys(auth: &Auth, json: bool) -> anyhow::Result<String> {
+    let keys = auth.signing_keys().map_err(describe)?;
+    let time = |at: Option<chrono::DateTime<chrono::Utc>>| {
+        at.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    };
+    if json {
+        let lines: Vec<String> = keys
+            .iter()
+            .map(|key| {
+                serde_json::json!({
+                    "kid": key.kid,
+                    "alg": key.algorithm,
+                    "state": key.state.as_str(),
+                    "source": key.source,
+                    "created": time(key.created_at),
+                    "activated": time(key.activated_at),
+                    "retires": time(key.retires_at),
+                    "removed_after": time(key.remove_after),
+                })
+                .to_string()
+            })
+            .collect();
+        return Ok(lines.join("\n"));
+    }
+    let cell = |at: Option<chrono::DateTime<chrono::Utc>>| {
+        at.map_or_else(
+            || "-".to_owned(),
+            |at| at.format("%Y-%m-%d %H:%M:%S").to_string(),
+        )
+    };
+    let width = column_width(keys.iter().map(|key| key.kid.as_str()), "KID");
+    let mut table = format!(
+        "{:<width$}  {:<5}  {:<7}  {:<13}  {:<19}  {:<19}  {:<19}  REMOVED AFTER\n",
+        "KID", "ALG", "STATE", "SOURCE", "CREATED", "ACTIVATED", "RETIRES"
+    );
+    for key in &keys {
+        table.push_str(&format!(
+            "{:<width$}  {:<5}  {:<7}  {:<13}  {:<19}  {:<19}  {:<19}  {}\n",
+            key.kid,
+            key.algorithm,
+            key.state.as_str(),
+            key.source,
+            cell(key.created_at),
+            cell(key.activated_at),
+            cell(key.retires_at),
+            cell(key.remove_after),
+        ));
+    }
+    table.push_str(&format!("{} key(s); times in UTC", keys.len()));
+    Ok(table)
+}
+
+/// `tessera keys rotate [--force]`: the next key signs from now on, on every process within
+/// a sync interval.
+pub fn rotate_keys(auth: &Auth, force: bool) -> anyhow::Result<String> {
+    auth.rotate_signing_keys(force).map_err(describe)?;
+    let active = auth
+        .key_set()
+        .signing_key_id()
+        .unwrap_or_default()
+        .to_owned();
+    Ok(format!("rotated: {active} signs now"))
 }
 
 /// Which user an operator means: by name, or by id (which reaches either of two users
@@ -165,4 +225,13 @@ fn describe(error: tessera_domain::Error) -> anyhow::Error {
         Error::UserNotFound => anyhow::anyhow!("no such user"),
         other => anyhow::anyhow!(other.to_string()),
     }
+}
+
+/// The width of a table column holding `values` under `header`, in characters.
+fn column_width<'a>(values: impl Iterator<Item = &'a str>, header: &str) -> usize {
+    values
+        .map(|value| value.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(header.len())
 }

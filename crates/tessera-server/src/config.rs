@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 /// cannot choose, but anyone who guesses it can mint a token for any user id.
 pub const MIN_LEGACY_SECRET_BYTES: usize = 16;
 
+/// Shortest key rotation period, seconds: a next key must be published a JWKS cache
+/// lifetime and a revocation sync interval before it signs.
+pub const MIN_KEY_ROTATION_SECONDS: f64 = 10.0;
+
 /// Where the server runs: development generates what is missing, production refuses to
 /// start without it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -44,6 +48,29 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// How access tokens are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum SigningAlg {
+    /// HMAC-SHA256 with the configured secret: only holders of the secret can verify.
+    #[default]
+    HS256,
+    /// Ed25519 keys Tessera makes, rotates and publishes in its JWKS.
+    EdDSA,
+    /// P-256 ECDSA keys Tessera makes, rotates and publishes in its JWKS.
+    ES256,
+}
+
+impl SigningAlg {
+    /// The token library's algorithm.
+    pub fn algorithm(self) -> tessera_token::Algorithm {
+        match self {
+            SigningAlg::HS256 => tessera_token::Algorithm::HS256,
+            SigningAlg::EdDSA => tessera_token::Algorithm::EdDSA,
+            SigningAlg::ES256 => tessera_token::Algorithm::ES256,
+        }
+    }
 }
 
 /// A secret string from configuration. Its `Debug` and `Serialize` never show it.
@@ -112,6 +139,17 @@ pub struct Config {
     pub legacy_token_max_lifetime: u64,
     /// Access token lifetime, seconds (the tutorial used 600).
     pub token_ttl: u64,
+    /// `HS256` (the configured secrets), `EdDSA` or `ES256` (keys Tessera makes, stores
+    /// sealed, rotates and publishes at `/.well-known/jwks.json`).
+    pub signing_alg: SigningAlg,
+    /// Days an asymmetric key signs before it rotates on its own (fractions allowed); 0:
+    /// only by hand (`tessera keys rotate`).
+    pub key_rotation_days: f64,
+    /// `iss` of every token and the OAuth metadata's issuer: an `https://` URL in
+    /// production; in development, `http://` and the listening address by default.
+    pub issuer: Option<String>,
+    /// `aud` of every token, when set; tokens naming other audiences are refused.
+    pub audience: Option<String>,
     /// Longest a sign-in session lasts, however often it is refreshed, seconds.
     pub session_lifetime: u64,
     /// A session whose refresh token is unused this long ends, seconds.
@@ -173,6 +211,10 @@ impl Default for Config {
                 .num_seconds()
                 .unsigned_abs(),
             token_ttl: 600,
+            signing_alg: SigningAlg::HS256,
+            key_rotation_days: 30.0,
+            issuer: None,
+            audience: None,
             session_lifetime: 30 * 86_400,
             session_idle_timeout: 7 * 86_400,
             max_sessions_per_user: tessera_domain::DEFAULT_MAX_SESSIONS_PER_USER,
@@ -343,12 +385,84 @@ impl Config {
                     .to_owned(),
             ));
         }
+        if !(self.key_rotation_days == 0.0
+            || (MIN_KEY_ROTATION_SECONDS / 86_400.0..=3650.0).contains(&self.key_rotation_days))
+        {
+            return Err(ConfigError::OutOfRange(format!(
+                "key_rotation_days must be 0 (by hand only) or between {} seconds and 3650 days",
+                MIN_KEY_ROTATION_SECONDS
+            )));
+        }
+        self.validate_issuer()?;
+        if self
+            .audience
+            .as_deref()
+            .is_some_and(|aud| aud.trim().is_empty())
+        {
+            return Err(ConfigError::OutOfRange(
+                "audience must not be empty when set".to_owned(),
+            ));
+        }
         if self.database_max_connections == 0 {
             return Err(ConfigError::OutOfRange(
                 "database_max_connections must be at least 1".to_owned(),
             ));
         }
         Ok(())
+    }
+
+    /// An issuer must be a URL without query or fragment (RFC 8414), `https://` in
+    /// production; production with asymmetric keys needs one, since verifiers check it.
+    fn validate_issuer(&self) -> Result<(), ConfigError> {
+        let production = self.env == Environment::Production;
+        let Some(issuer) = &self.issuer else {
+            if production && self.signing_alg != SigningAlg::HS256 {
+                return Err(ConfigError::OutOfRange(
+                    "TESSERA_ENV=production with asymmetric signing keys needs issuer                      (TESSERA_ISSUER), the https:// URL verifiers reach Tessera at"
+                        .to_owned(),
+                ));
+            }
+            return Ok(());
+        };
+        let refuse = |why: &str| {
+            Err(ConfigError::OutOfRange(format!(
+                "issuer (TESSERA_ISSUER) {why}, e.g. https://auth.example.com"
+            )))
+        };
+        let Ok(url) = url::Url::parse(issuer) else {
+            return refuse("must be an absolute URL");
+        };
+        match url.scheme() {
+            "https" => {}
+            "http" if !production => {}
+            "http" => return refuse("must be an https:// URL in production"),
+            _ => return refuse("must be an http(s):// URL"),
+        }
+        if url.query().is_some() || url.fragment().is_some() || url.host().is_none() {
+            return refuse("must have a host and no query or fragment");
+        }
+        Ok(())
+    }
+
+    /// The issuer tokens name: the configured one (without a trailing slash), else in
+    /// development `http://` and `bound` (the address actually listened on). `None` in
+    /// production with HS256 and no issuer: tokens then carry no `iss`, as before.
+    pub fn issuer_for(&self, bound: &str) -> Option<String> {
+        match &self.issuer {
+            Some(issuer) => Some(issuer.trim_end_matches('/').to_owned()),
+            None if self.env == Environment::Development => Some(format!("http://{bound}")),
+            None => None,
+        }
+    }
+
+    /// The key rotation period; `None` rotates by hand only.
+    pub fn key_rotation(&self) -> Option<chrono::Duration> {
+        (self.key_rotation_days > 0.0).then(|| {
+            // In range by validation: at most 3650 days of milliseconds fits an i64.
+            #[allow(clippy::cast_possible_truncation)]
+            let millis = (self.key_rotation_days * 86_400_000.0).round() as i64;
+            chrono::Duration::milliseconds(millis)
+        })
     }
 
     /// The verifier of the Flask tutorial's tokens, when `legacy_secret_key(_file)` is set.

@@ -56,6 +56,30 @@ enum Command {
     /// Inspect tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The signing keys: list them, or rotate by hand (asymmetric keys, TESSERA_SIGNING_ALG
+    /// EdDSA or ES256).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// List every signing key, newest first: id, algorithm, state (next, active, retired),
+    /// when it was made, activated and retires, and when it leaves the JWKS.
+    #[command(after_help = "Example: tessera keys list --json")]
+    List {
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rotate now: the next key signs, the active key retires, a new next key is published.
+    /// Refused while the next key is younger than the JWKS cache lifetime, unless --force.
+    #[command(after_help = "Example: tessera keys rotate")]
+    Rotate {
+        /// Rotate even if verifiers caching the JWKS may not have the next key yet.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -287,6 +311,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(TokenCommand::Verify { token, at }) => verify_token(&config, &token, at),
+        Command::Keys(command) => {
+            let auth = startup::existing_auth(&config)?;
+            let output = match command {
+                KeysCommand::List { json } => commands::list_keys(&auth, json)?,
+                KeysCommand::Rotate { force } => commands::rotate_keys(&auth, force)?,
+            };
+            println!("{output}");
+            Ok(())
+        }
         Command::Users(command) => {
             // Only the commands that add users may start a new database; the others work on
             // existing data, and from the wrong directory would leave an empty one behind.

@@ -8,8 +8,8 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use anyhow::Context;
 use tessera_domain::{
-    Accounts, Auth, Limits, PasswordHasher, RevokedSessions, SessionPolicy, Sessions, Throttle,
-    TokenIssuer, UserCache,
+    Accounts, Auth, IssuerAndAudience, KeyPolicy, Limits, PasswordHasher, RevokedSessions,
+    SessionPolicy, Sessions, SigningKeys, Throttle, TokenIssuer, UserCache,
 };
 use tessera_http::{AppState, HashingPool, HttpSettings, Metrics, PoolUsage};
 use tessera_store::{Database, PoolOptions};
@@ -21,7 +21,12 @@ use crate::keys;
 /// The use cases over the configured database, after applying migrations: what the CLI
 /// calls. A missing SQLite database is created.
 pub fn auth(config: &Config) -> anyhow::Result<Auth> {
-    auth_over(database(config)?, keys::key_set(config)?, config)
+    auth_over(
+        database(config)?,
+        keys::key_set(config)?,
+        config,
+        &config.bind,
+    )
 }
 
 /// [`auth`] for the commands that work on existing data (`users list`, `token verify`, …):
@@ -38,8 +43,14 @@ pub fn existing_auth(config: &Config) -> anyhow::Result<Auth> {
     auth(config)
 }
 
-/// The use cases over `database` with `keys`, configured as `config` says.
-fn auth_over(database: Database, keys: KeySet, config: &Config) -> anyhow::Result<Auth> {
+/// The use cases over `database` with `keys` (the configured secrets), configured as
+/// `config` says, for a server at `bound` (the default issuer in development).
+fn auth_over(
+    database: Database,
+    keys: KeySet,
+    config: &Config,
+    bound: &str,
+) -> anyhow::Result<Auth> {
     let ttl = seconds(config.token_ttl)?;
     let sessions = Sessions::new(
         Arc::new(database.clone()),
@@ -59,10 +70,28 @@ fn auth_over(database: Database, keys: KeySet, config: &Config) -> anyhow::Resul
     if legacy.is_some() {
         tracing::info!("accepting the Flask tutorial's tokens (TESSERA_LEGACY_SECRET_KEY is set)");
     }
-    let tokens = TokenIssuer::new(keys, ttl).with_legacy(legacy);
+    let tokens = TokenIssuer::new(keys.clone(), ttl)
+        .with_legacy(legacy)
+        .with_audience(IssuerAndAudience {
+            issuer: config.issuer_for(bound),
+            check_issuer: config.issuer.is_some(),
+            audience: config.audience.clone(),
+        });
+    let signing_keys = SigningKeys::new(
+        Arc::new(database.clone()),
+        KeyPolicy {
+            algorithm: config.signing_alg.algorithm(),
+            rotation: config.key_rotation(),
+            token_ttl: ttl,
+            sync_interval: seconds(config.revocation_sync_interval)?,
+        },
+        keys,
+    );
     let accounts = Accounts::new(Arc::new(database), PasswordHasher::new(config.bcrypt_cost));
     let users = UserCache::new(Duration::from_secs(config.revocation_sync_interval));
-    Ok(Auth::new(accounts, sessions, limits, tokens, users))
+    Auth::new(accounts, sessions, limits, tokens, users)
+        .with_signing_keys(signing_keys)
+        .context("cannot prepare the signing keys")
 }
 
 /// The configured database's connection pool, after applying migrations.
@@ -126,6 +155,19 @@ fn web_dir(config: &Config) -> Option<PathBuf> {
     found
 }
 
+/// The key ids the start-up line shows, the signing key first: the stored keys' when they
+/// sign, else the configured ones (ids are fingerprints or operator-chosen names, never
+/// secrets).
+fn signing_key_ids(auth: &Auth, configured: &[String]) -> Vec<String> {
+    let keys = auth.key_set();
+    match keys.signing_key_id() {
+        Some(id) if !configured.iter().any(|configured| configured == id) => {
+            keys.keys().map(|key| key.id().to_owned()).collect()
+        }
+        _ => configured.to_vec(),
+    }
+}
+
 /// A server bound to its address and ready to run.
 pub struct Application {
     port: u16,
@@ -146,14 +188,19 @@ impl Application {
     pub fn build(config: &Config) -> anyhow::Result<Application> {
         let database = database(config)?;
         let backend = database.backend();
-        let (key_set, key_ids) = keys::key_set_and_ids(config)?;
+        let (key_set, configured_ids) = keys::key_set_and_ids(config)?;
+        let listener = TcpListener::bind(&config.bind)
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let bound = listener.local_addr()?;
+        let port = bound.port();
         let pool = database.clone();
         let metrics = Metrics::new(Some(Box::new(move || {
             let (connections, idle) = pool.pool_usage();
             PoolUsage { connections, idle }
         })));
-        let auth = auth_over(database, key_set, config)?;
+        let auth = auth_over(database, key_set, config, &bound.to_string())?;
         auth.warm_up();
+        let key_ids = signing_key_ids(&auth, &configured_ids);
         let state = AppState {
             auth,
             hashing: HashingPool::new(match config.hashing_concurrency {
@@ -163,9 +210,6 @@ impl Application {
             .observed_by(&metrics),
             trusted_proxies: config.trusted_proxies.clone(),
         };
-        let listener = TcpListener::bind(&config.bind)
-            .with_context(|| format!("cannot listen on {}", config.bind))?;
-        let port = listener.local_addr()?.port();
         let web_dir = web_dir(config);
         let web = web_dir
             .as_ref()
@@ -189,6 +233,7 @@ impl Application {
             port,
             backend = backend.name(),
             env = config.env.as_str(),
+            signing_alg = ?config.signing_alg,
             key_ids = %key_ids.join(","),
             database = %tessera_store::redact_url(&config.database_url()),
             web = %web,

@@ -4,13 +4,14 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use tessera_domain::{
-    ImportOutcome, ImportedUser, NewUser, Session, SessionId, SessionRepository, StoreError,
-    StoredSession, ThrottleRepository, ThrottleState, User, UserId, UserRepository, Username,
+    ImportOutcome, ImportedUser, NewUser, Rotation, Session, SessionId, SessionRepository,
+    SigningKeyRepository, StoreError, StoredSession, StoredSigningKey, ThrottleRepository,
+    ThrottleState, User, UserId, UserRepository, Username,
 };
 
 use crate::error::to_store_error;
 use crate::models::{NewUserRow, SessionRow};
-use crate::{Backend, DbConnection, Error, sessions, throttle, users};
+use crate::{Backend, DbConnection, Error, sessions, signing_keys, throttle, users};
 
 /// Sizing of the connection pool.
 #[derive(Debug, Clone)]
@@ -407,5 +408,23 @@ impl ThrottleRepository for Database {
 
     fn delete_throttle_states_before(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
         self.with(|conn| throttle::delete_before(conn, before.naive_utc()))
+    }
+}
+
+impl SigningKeyRepository for Database {
+    fn signing_keys(&self) -> Result<Vec<StoredSigningKey>, StoreError> {
+        self.with(signing_keys::all)
+    }
+
+    fn insert_signing_keys(&self, keys: &[StoredSigningKey]) -> Result<bool, StoreError> {
+        self.with(|conn| signing_keys::insert(conn, keys))
+    }
+
+    fn rotate_signing_keys(&self, rotation: &Rotation<'_>) -> Result<bool, StoreError> {
+        self.with(|conn| signing_keys::rotate(conn, rotation))
+    }
+
+    fn delete_signing_keys_removed_before(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.with(|conn| signing_keys::delete_removed_before(conn, now))
     }
 }

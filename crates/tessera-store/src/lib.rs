@@ -18,6 +18,7 @@ mod models;
 pub mod rekey;
 mod schema;
 mod sessions;
+mod signing_keys;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod throttle;

@@ -22,6 +22,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        generation -> BigInt,
+        alg -> Text,
+        public_jwk -> Text,
+        private_key -> Text,
+        created_at -> Timestamp,
+        activated_at -> Nullable<Timestamp>,
+        retired_at -> Nullable<Timestamp>,
+        remove_after -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     spent_refresh_secrets (secret_hash) {
         secret_hash -> Text,
         session_id -> Text,
@@ -51,6 +65,7 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     sessions,
+    signing_keys,
     spent_refresh_secrets,
     store_meta,
     users,

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -12,7 +12,7 @@ use crate::compact::numeric_date;
 use crate::strict_json::{DUPLICATE_KEY, KeySeed, StrictValue, typed_error};
 
 /// Claim names with a field of their own; `extra` must not repeat them.
-const NAMED_CLAIMS: [&str; 6] = ["sub", "iat", "exp", "nbf", "jti", "sid"];
+const NAMED_CLAIMS: [&str; 8] = ["sub", "iat", "exp", "nbf", "jti", "sid", "iss", "aud"];
 
 /// The claims of a Tessera access token.
 ///
@@ -48,6 +48,14 @@ pub struct Claims {
     /// Session id, naming the session the token belongs to; omitted when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// Issuer (RFC 7519 §4.1.1); omitted when `None`. [`KeySet::verify`](crate::KeySet::verify)
+    /// does not judge it: comparing it with the expected issuer is the caller's job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Audience (RFC 7519 §4.1.3): one string or an array of strings; omitted when
+    /// `None`. Not judged by `verify` either: see [`Claims::has_audience`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<Audience>,
     /// Any further claims. Keys must not repeat a named field: [`KeySet::sign`](crate::KeySet::sign)
     /// refuses such claims rather than emit a duplicate JSON key.
     #[serde(flatten)]
@@ -56,7 +64,7 @@ pub struct Claims {
 
 impl Claims {
     /// Claims for `sub` issued at `issued_at`, expiring `ttl` later (both rounded
-    /// down to whole seconds), without `nbf`, `sid` or extra claims.
+    /// down to whole seconds), without `nbf`, `sid`, `iss`, `aud` or extra claims.
     ///
     /// Unlike `issued_at + ttl`, this cannot panic: an expiry beyond chrono's
     /// range is kept as a number, and [`KeySet::sign`](crate::KeySet::sign) refuses it.
@@ -84,8 +92,63 @@ impl Claims {
             nbf: None,
             jti: jti.into(),
             sid: None,
+            iss: None,
+            aud: None,
             extra: Map::new(),
         }
+    }
+
+    /// Sets the issuer (`iss`).
+    ///
+    /// ```
+    /// use chrono::{Duration, Utc};
+    /// use tessera_token::Claims;
+    ///
+    /// let claims = Claims::new("42", "jti-1", Utc::now(), Duration::minutes(15))
+    ///     .with_issuer("https://auth.example");
+    /// assert_eq!(claims.iss.as_deref(), Some("https://auth.example"));
+    /// ```
+    pub fn with_issuer(mut self, iss: impl Into<String>) -> Claims {
+        self.iss = Some(iss.into());
+        self
+    }
+
+    /// Sets the audience (`aud`): one (`&str`, `String`) or several (`Vec<String>`).
+    ///
+    /// ```
+    /// use chrono::{Duration, Utc};
+    /// use tessera_token::{Audience, Claims};
+    ///
+    /// let one = Claims::new("42", "jti-1", Utc::now(), Duration::minutes(15))
+    ///     .with_audience("api");
+    /// assert_eq!(one.aud, Some(Audience::One("api".into())));
+    ///
+    /// let two = one.with_audience(vec!["api".to_owned(), "admin".to_owned()]);
+    /// assert!(two.has_audience("admin"));
+    /// ```
+    pub fn with_audience(mut self, aud: impl Into<Audience>) -> Claims {
+        self.aud = Some(aud.into());
+        self
+    }
+
+    /// Whether `aud` is among the token's audiences: equal to a string `aud`, or
+    /// to one member of an array `aud`. False without `aud`. Compared exactly
+    /// (RFC 7519 §4.1.3 names no normalisation).
+    ///
+    /// ```
+    /// use chrono::{Duration, Utc};
+    /// use tessera_token::Claims;
+    ///
+    /// let claims = Claims::new("42", "jti-1", Utc::now(), Duration::minutes(15));
+    /// assert!(!claims.has_audience("api"));
+    /// let claims = claims.with_audience("api");
+    /// assert!(claims.has_audience("api"));
+    /// assert!(!claims.has_audience("API"));
+    /// ```
+    pub fn has_audience(&self, aud: &str) -> bool {
+        self.aud
+            .as_ref()
+            .is_some_and(|audience| audience.contains(aud))
     }
 
     /// Sets the session id (`sid`).
@@ -173,6 +236,7 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Claims, A::Error> {
         let (mut sub, mut iat, mut exp, mut nbf, mut jti, mut sid) =
             (None, None, None, None, None, None);
+        let (mut iss, mut aud) = (None, None);
         let mut extra = Map::new();
         while let Some(key) = access.next_key_seed(KeySeed)? {
             // `replace` returns the earlier value: `Some` means the key repeats.
@@ -183,6 +247,8 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
                 "nbf" => nbf.replace(access.next_value_seed(DateSeed)?).is_some(),
                 "jti" => jti.replace(access.next_value::<String>()?).is_some(),
                 "sid" => sid.replace(access.next_value::<String>()?).is_some(),
+                "iss" => iss.replace(access.next_value::<String>()?).is_some(),
+                "aud" => aud.replace(access.next_value::<Audience>()?).is_some(),
                 other if extra.contains_key(other) => true,
                 _ => {
                     let StrictValue(value) = access.next_value()?;
@@ -202,10 +268,102 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
                 nbf,
                 jti,
                 sid,
+                iss,
+                aud,
                 extra,
             }),
             _ => Err(de::Error::custom(WRONG_SHAPE)),
         }
+    }
+}
+
+/// The `aud` claim (RFC 7519 §4.1.3): a single string, or an array of strings.
+///
+/// Both forms are read, and each is written back as it was, so a token from
+/// another issuer keeps its shape. `null`, numbers and arrays holding anything
+/// but strings are [`Malformed`](crate::ErrorKind::Malformed).
+///
+/// ```
+/// use tessera_token::Audience;
+///
+/// let many: Audience = serde_json::from_str(r#"["api","admin"]"#).unwrap();
+/// assert!(many.contains("admin"));
+/// assert_eq!(serde_json::to_string(&Audience::from("api")).unwrap(), r#""api""#);
+/// assert!(serde_json::from_str::<Audience>("[1]").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// `"aud": "api"`
+    One(String),
+    /// `"aud": ["api", "admin"]`
+    Many(Vec<String>),
+}
+
+impl Audience {
+    /// Whether `aud` is this audience, or one of them.
+    ///
+    /// ```
+    /// use tessera_token::Audience;
+    ///
+    /// assert!(Audience::from("api").contains("api"));
+    /// assert!(!Audience::Many(vec![]).contains(""));
+    /// ```
+    pub fn contains(&self, aud: &str) -> bool {
+        match self {
+            Audience::One(one) => one == aud,
+            Audience::Many(many) => many.iter().any(|one| one == aud),
+        }
+    }
+}
+
+impl From<&str> for Audience {
+    fn from(aud: &str) -> Audience {
+        Audience::One(aud.to_owned())
+    }
+}
+
+impl From<String> for Audience {
+    fn from(aud: String) -> Audience {
+        Audience::One(aud)
+    }
+}
+
+impl From<Vec<String>> for Audience {
+    fn from(auds: Vec<String>) -> Audience {
+        Audience::Many(auds)
+    }
+}
+
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Audience, D::Error> {
+        deserializer.deserialize_any(AudienceVisitor)
+    }
+}
+
+struct AudienceVisitor;
+
+impl<'de> Visitor<'de> for AudienceVisitor {
+    type Value = Audience;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or an array of strings")
+    }
+
+    fn visit_str<E: de::Error>(self, aud: &str) -> Result<Audience, E> {
+        Ok(Audience::One(aud.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, aud: String) -> Result<Audience, E> {
+        Ok(Audience::One(aud))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Audience, A::Error> {
+        let mut auds = Vec::new();
+        while let Some(aud) = seq.next_element::<String>()? {
+            auds.push(aud);
+        }
+        Ok(Audience::Many(auds))
     }
 }
 
@@ -259,8 +417,21 @@ mod tests {
         for name in ["iat", "exp", "nbf"] {
             numeric_date(object.get(name))?;
         }
-        if object.get("sid").is_some_and(|sid| !sid.is_string()) {
-            return Err(Error::malformed("sid is not a string"));
+        for name in ["sid", "iss"] {
+            if object.get(name).is_some_and(|value| !value.is_string()) {
+                return Err(Error::malformed("sid or iss is not a string"));
+            }
+        }
+        let aud_is_valid = |aud: &Value| {
+            aud.is_string()
+                || aud
+                    .as_array()
+                    .is_some_and(|auds| auds.iter().all(Value::is_string))
+        };
+        if object.get("aud").is_some_and(|aud| !aud_is_valid(aud)) {
+            return Err(Error::malformed(
+                "aud is not a string or an array of strings",
+            ));
         }
         serde_json::from_value(Value::Object(object))
             .map_err(|_| Error::malformed("claims are missing or of the wrong type"))
@@ -291,6 +462,17 @@ mod tests {
             r#"{"sub":"u","iat":-8334601228801,"exp":2,"jti":"j"}"#,
             r#"{"sub":"u","iat":1,"exp":2,"jti":"j","nbf":null}"#,
             r#"{"sub":"u","iat":1,"exp":2,"jti":"j","sid":null}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","iss":"i","aud":"a"}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","aud":["a","b"]}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","aud":[]}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","aud":["a",1]}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","aud":[["a"]]}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","aud":null}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","aud":{"a":1}}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","iss":null}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","iss":["i"]}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","aud":"a","aud":"a"}"#,
+            r#"{"sub":"u","iat":1,"exp":2,"jti":"j","aud":["\ud800"]}"#,
             r#"{"sub":"u","iat":1,"exp":2,"jti":"j","sid":"s","x":{"y":[1,{"z":null}]}}"#,
             r#"{"sub":"u","iat":1,"exp":2,"jti":"j","x":1,"x":1}"#,
             r#"{"sub":"u","iat":1,"exp":2,"jti":"j","x":{"a":1,"\u0061":2}}"#,
@@ -341,6 +523,8 @@ mod tests {
                 "nbf",
                 "jti",
                 "sid",
+                "iss",
+                "aud",
                 "x",
                 r"s\u0075b"
             ])
@@ -359,6 +543,8 @@ mod tests {
                 r#"{"a":1,"a":2}"#,
                 r#"[{"b":[],"b":{}}]"#,
                 r#""\ud800""#,
+                r#"["a","b"]"#,
+                r#"["a",null]"#,
             ])
             .prop_map(str::to_owned),
         ];
@@ -384,6 +570,11 @@ mod tests {
             extra in prop::collection::vec(("[a-z]{1,2}", json_value()), 0..4),
             nbf in proptest::option::of(any::<i64>()),
             sid in proptest::option::of("[a-z]{0,3}"),
+            iss in proptest::option::of("[a-z]{0,3}"),
+            aud in proptest::option::of(prop_oneof![
+                "[a-z]{0,3}".prop_map(Value::from),
+                prop::collection::vec("[a-z]{0,3}", 0..3).prop_map(Value::from),
+            ]),
         ) {
             let mut object = serde_json::json!({"sub":"u","iat":1,"exp":2,"jti":"j"});
             for (name, value) in extra {
@@ -394,6 +585,12 @@ mod tests {
             }
             if let Some(sid) = sid {
                 object["sid"] = sid.into();
+            }
+            if let Some(iss) = iss {
+                object["iss"] = iss.into();
+            }
+            if let Some(aud) = aud {
+                object["aud"] = aud;
             }
             assert_agrees(object.to_string().as_bytes());
         }
@@ -438,6 +635,25 @@ mod tests {
     }
 
     #[test]
+    fn issuer_and_audience_are_written_only_when_present_and_read_back() {
+        let claims = Claims::new("u", "j", issued(), chrono::Duration::seconds(60))
+            .with_issuer("https://auth.example")
+            .with_audience(vec!["api".to_owned(), "admin".to_owned()]);
+        let json = serde_json::to_string(&claims).unwrap();
+        assert_eq!(
+            json,
+            r#"{"sub":"u","iat":1704067200,"exp":1704067260,"jti":"j","iss":"https://auth.example","aud":["api","admin"]}"#
+        );
+        assert_eq!(Claims::from_json(json.as_bytes()).unwrap(), claims);
+        let one = claims.clone().with_audience("api");
+        let json = serde_json::to_string(&one).unwrap();
+        assert!(json.ends_with(r#""aud":"api"}"#), "{json}");
+        assert_eq!(Claims::from_json(json.as_bytes()).unwrap(), one);
+        assert!(claims.has_audience("admin") && one.has_audience("api"));
+        assert!(!one.has_audience("admin") && !one.has_audience("ap"));
+    }
+
+    #[test]
     fn from_json_requires_the_named_claims_with_their_types() {
         let ok = br#"{"sub":"u","iat":1,"exp":2,"jti":"j","nbf":0,"sid":"s","x":[1]}"#;
         let claims = Claims::from_json(ok).unwrap();
@@ -455,6 +671,11 @@ mod tests {
             br#"{"sub":"u","iat":1,"exp":2,"jti":"j","sid":null}"#,
             br#"{"sub":"u","iat":1,"exp":2,"jti":"j","nbf":null}"#,
             br#"{"sub":"u","iat":1,"exp":99999999999999999999,"jti":"j"}"#,
+            br#"{"sub":"u","iat":1,"exp":2,"jti":"j","iss":5}"#,
+            br#"{"sub":"u","iat":1,"exp":2,"jti":"j","iss":null}"#,
+            br#"{"sub":"u","iat":1,"exp":2,"jti":"j","aud":null}"#,
+            br#"{"sub":"u","iat":1,"exp":2,"jti":"j","aud":["a",5]}"#,
+            br#"{"sub":"u","iat":1,"exp":2,"jti":"j","aud":7}"#,
         ] {
             let text = String::from_utf8_lossy(bad);
             assert_eq!(

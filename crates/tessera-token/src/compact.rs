@@ -1,4 +1,4 @@
-//! The JWS compact serialization shared by the HS256 and legacy verifiers:
+//! The JWS compact serialization shared by the key set and the legacy verifier:
 //! splitting, strict base64url, MAC checks, and inspection without verifying.
 
 use base64::Engine as _;
@@ -98,6 +98,11 @@ pub(crate) fn decode_signature(segment: &str) -> Result<Vec<u8>, Error> {
 
 pub(crate) fn encode_segment(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Appends the unpadded base64url encoding of `bytes` to `out`.
+pub(crate) fn append_segment(bytes: &[u8], out: &mut String) {
+    URL_SAFE_NO_PAD.encode_string(bytes, out);
 }
 
 /// Whether `tag` is the MAC of `message` under `key`, compared in constant time.

@@ -22,7 +22,9 @@ pub enum ErrorKind {
     /// (`exp − iat`) over the verifier's
     /// [maximum](crate::legacy::LegacyVerifier::with_max_lifetime).
     Malformed,
-    /// The header names an algorithm outside the allowlist (or none at all).
+    /// The header names an algorithm outside the allowlist (or none at all), or
+    /// one that no candidate key has: the algorithm of the key its `kid` names,
+    /// or, without `kid`, of any key in the set.
     UnsupportedAlgorithm,
     /// The header's `kid` matches no key in the key set.
     UnknownKey,
@@ -32,6 +34,12 @@ pub enum ErrorKind {
     Expired,
     /// The token's `nbf` or `iat` lies in the future.
     NotYetValid,
+    /// A key could not be made, imported or used: private bytes of the wrong length
+    /// or out of range, a JWK or JWK Set that is malformed or holds a private or
+    /// symmetric key, [`Key::generate`](crate::Key::generate) asked for HS256, or
+    /// [`KeySet::sign`](crate::KeySet::sign) on a key set that only verifies.
+    /// Never the outcome of verifying a token.
+    InvalidKey,
 }
 
 impl ErrorKind {
@@ -42,6 +50,7 @@ impl ErrorKind {
     ///
     /// assert_eq!(ErrorKind::NotYetValid.as_str(), "not_yet_valid");
     /// assert_eq!(ErrorKind::UnsupportedAlgorithm.to_string(), "unsupported_algorithm");
+    /// assert_eq!(ErrorKind::InvalidKey.as_str(), "invalid_key");
     /// ```
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -51,6 +60,7 @@ impl ErrorKind {
             ErrorKind::BadSignature => "bad_signature",
             ErrorKind::Expired => "expired",
             ErrorKind::NotYetValid => "not_yet_valid",
+            ErrorKind::InvalidKey => "invalid_key",
         }
     }
 
@@ -62,6 +72,7 @@ impl ErrorKind {
             ErrorKind::BadSignature => "bad signature",
             ErrorKind::Expired => "token expired",
             ErrorKind::NotYetValid => "token not yet valid",
+            ErrorKind::InvalidKey => "invalid key",
         }
     }
 }
@@ -105,6 +116,10 @@ impl Error {
         Error::new(ErrorKind::Malformed, reason)
     }
 
+    pub(crate) const fn invalid_key(reason: &'static str) -> Error {
+        Error::new(ErrorKind::InvalidKey, reason)
+    }
+
     /// What kind of failure this is.
     ///
     /// ```
@@ -141,13 +156,14 @@ impl std::error::Error for Error {}
 mod tests {
     use super::*;
 
-    const ALL: [ErrorKind; 6] = [
+    const ALL: [ErrorKind; 7] = [
         ErrorKind::Malformed,
         ErrorKind::UnsupportedAlgorithm,
         ErrorKind::UnknownKey,
         ErrorKind::BadSignature,
         ErrorKind::Expired,
         ErrorKind::NotYetValid,
+        ErrorKind::InvalidKey,
     ];
 
     #[test]
@@ -161,7 +177,8 @@ mod tests {
                 "unknown_key",
                 "bad_signature",
                 "expired",
-                "not_yet_valid"
+                "not_yet_valid",
+                "invalid_key"
             ]
         );
     }
@@ -176,5 +193,17 @@ mod tests {
             Error::from(ErrorKind::BadSignature).to_string(),
             "bad signature"
         );
+        assert_eq!(
+            Error::invalid_key("a JWK needs a kid").to_string(),
+            "invalid key: a JWK needs a kid"
+        );
+    }
+
+    #[test]
+    fn every_kind_has_a_distinct_name_and_description() {
+        let names: std::collections::HashSet<&str> = ALL.iter().map(|k| k.as_str()).collect();
+        let descriptions: std::collections::HashSet<&str> =
+            ALL.iter().map(|k| k.description()).collect();
+        assert_eq!((names.len(), descriptions.len()), (ALL.len(), ALL.len()));
     }
 }

@@ -4,6 +4,7 @@
 pub(crate) mod health;
 pub(crate) mod tutorial;
 pub(crate) mod v1;
+pub(crate) mod well_known;
 
 use actix_web::{HttpResponse, Resource, web};
 

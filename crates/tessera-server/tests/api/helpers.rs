@@ -138,6 +138,11 @@ impl TestApp {
 }
 
 /// A response's problem body, after checking it is one.
+/// Sends `request` and reads the answer as JSON, whatever its status.
+pub async fn json_of(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(
         response.status().as_u16(),

@@ -34,6 +34,7 @@ fn kid() -> String {
     tessera_server::keys::key_set(&config)
         .unwrap()
         .signing_key_id()
+        .unwrap()
         .to_owned()
 }
 

@@ -42,6 +42,8 @@ mod databases;
 mod edge;
 mod holes;
 mod hostile;
+mod integrating;
+mod keys;
 mod legacy;
 mod limits;
 mod observability;

@@ -51,3 +51,4 @@ mod files;
 mod import;
 mod rekey;
 mod repository;
+mod signing_keys;

@@ -4,8 +4,10 @@
 // they share; a failing helper is a failing test all the same.
 #![allow(clippy::unwrap_used)]
 
+mod algorithms;
 mod hostile;
 mod interop;
+mod jwk;
 mod legacy;
 mod properties;
 mod rotation;

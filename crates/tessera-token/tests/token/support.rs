@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use tessera_token::{Claims, Key, KeySet, Secret};
+use tessera_token::{Algorithm, Claims, Key, KeySet, Secret};
 
 pub const SECRET: &[u8] = b"a test secret of 32 bytes, fixed";
 pub const KID: &str = "k1";
@@ -55,3 +55,53 @@ pub fn forge(header: &[u8], payload: &[u8]) -> String {
 pub const HEADER: &[u8] = br#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#;
 /// Payload valid at [`t0`] (iat 2024-01-01, 15 minutes).
 pub const PAYLOAD: &[u8] = br#"{"sub":"42","iat":1704067200,"exp":1704068100,"jti":"jti-1"}"#;
+
+/// The private parts of the fixed EdDSA and ES256 test keys.
+pub const ED_SEED: [u8; 32] = [0x11; 32];
+pub const ES_SCALAR: [u8; 32] = [0x22; 32];
+pub const ED_KID: &str = "ed-1";
+pub const ES_KID: &str = "es-1";
+
+pub fn ed_key() -> Key {
+    Key::from_private_bytes(ED_KID, Algorithm::EdDSA, &Secret::new(ED_SEED)).unwrap()
+}
+
+pub fn es_key() -> Key {
+    Key::from_private_bytes(ES_KID, Algorithm::ES256, &Secret::new(ES_SCALAR)).unwrap()
+}
+
+/// The verify-only copy of `key`, as a resource server gets it from a JWKS.
+pub fn public(key: &Key) -> Key {
+    Key::from_jwk(&key.public_jwk().unwrap()).unwrap()
+}
+
+/// One signing key set per algorithm: HS256, EdDSA, ES256.
+pub fn key_sets() -> [KeySet; 3] {
+    [keys(), KeySet::new(ed_key()), KeySet::new(es_key())]
+}
+
+/// `header.payload.signature` with a correct signature of `alg`, made with the
+/// fixed test key of that algorithm, over whatever segments are given.
+pub fn sign_segments_with(alg: Algorithm, header_b64: &str, payload_b64: &str) -> String {
+    use ed25519_dalek::Signer as _;
+    let input = format!("{header_b64}.{payload_b64}");
+    let signature = match alg {
+        Algorithm::HS256 => hmac_sha256(SECRET, input.as_bytes()),
+        Algorithm::EdDSA => ed25519_dalek::SigningKey::from_bytes(&ED_SEED)
+            .sign(input.as_bytes())
+            .to_bytes()
+            .to_vec(),
+        Algorithm::ES256 => {
+            let signature: p256::ecdsa::Signature = p256::ecdsa::SigningKey::from_slice(&ES_SCALAR)
+                .unwrap()
+                .sign(input.as_bytes());
+            signature.to_bytes().to_vec()
+        }
+    };
+    format!("{input}.{}", b64(&signature))
+}
+
+/// A correctly signed token of `alg` with arbitrary header and payload bytes.
+pub fn forge_with(alg: Algorithm, header: &[u8], payload: &[u8]) -> String {
+    sign_segments_with(alg, &b64(header), &b64(payload))
+}
