@@ -80,6 +80,28 @@ impl Backend {
     }
 }
 
+/// Runs `f` in a transaction that writes. SQLite begins a transaction deferred, and one that
+/// has read and then meets another writer gets "database is locked" at once, without
+/// waiting out `busy_timeout` (SQLite refuses to wait there, as two such transactions could
+/// wait for each other): racing sign-ins of one user were answered 503. So on SQLite the
+/// transaction's first statement is a write that changes nothing, which takes the write
+/// lock, waiting for it like any other write. The other backends lock rows as they go.
+pub(crate) fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        #[cfg(feature = "sqlite")]
+        if matches!(conn, DbConnection::Sqlite(_)) {
+            conn.batch_execute("UPDATE store_meta SET name = name WHERE 0")?;
+        }
+        f(conn)
+    })
+}
+
 /// Opens one connection to `url` and prepares its session.
 pub(crate) fn establish(url: &str) -> Result<DbConnection, Error> {
     let backend = Backend::from_url(url)?;

@@ -42,7 +42,7 @@ pub(crate) fn import_users(
             reserve_ids(conn, reserve)?;
         }
     }
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         let mut outcomes: Vec<Option<ImportOutcome>> = vec![None; users.len()];
         let mut renumber = Vec::new();
         let mut taken_ids = HashSet::new();

@@ -33,7 +33,7 @@ pub(crate) fn rotate(
     used_at: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<bool> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         let changed = diesel::update(
             sessions::table
                 .find(id)
@@ -121,7 +121,7 @@ pub(crate) fn revoke_beyond(
     keep: usize,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         // A user has at most one more live session than `keep` when this runs, so loading
         // the ids is cheap, and portable where OFFSET without LIMIT is not (MariaDB).
         let live: Vec<String> = sessions::table

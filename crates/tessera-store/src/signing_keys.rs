@@ -78,7 +78,7 @@ fn lost() -> DieselError {
 /// Inserts `keys` in one transaction; `false` when a generation (or kid) was taken.
 pub(crate) fn insert(conn: &mut DbConnection, keys: &[StoredSigningKey]) -> QueryResult<bool> {
     let rows: Vec<SigningKeyRow> = keys.iter().map(SigningKeyRow::from).collect();
-    let outcome = conn.transaction(|conn| {
+    let outcome = crate::connection::write_transaction(conn, |conn| {
         for row in &rows {
             diesel::insert_into(signing_keys::table)
                 .values(row)
@@ -95,7 +95,7 @@ pub(crate) fn insert(conn: &mut DbConnection, keys: &[StoredSigningKey]) -> Quer
 pub(crate) fn rotate(conn: &mut DbConnection, rotation: &Rotation<'_>) -> QueryResult<bool> {
     let at = rotation.at.naive_utc();
     let new_next = SigningKeyRow::from(rotation.new_next);
-    let outcome = conn.transaction(|conn| {
+    let outcome = crate::connection::write_transaction(conn, |conn| {
         let activated = diesel::update(
             signing_keys::table
                 .find(rotation.next_kid)

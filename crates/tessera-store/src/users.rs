@@ -16,7 +16,7 @@ const INSERT_ATTEMPTS: u32 = 3;
 pub(crate) fn insert(conn: &mut DbConnection, row: &NewUserRow<'_>) -> QueryResult<UserRow> {
     let mut attempt = 1;
     loop {
-        let inserted = conn.transaction(|conn| {
+        let inserted = crate::connection::write_transaction(conn, |conn| {
             diesel::insert_into(users::table)
                 .values(row)
                 .execute(conn)?;
@@ -66,7 +66,7 @@ pub(crate) fn set_password_hash(
     updated_at: NaiveDateTime,
     keep: Option<&str>,
 ) -> QueryResult<bool> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         let changed = diesel::update(users::table.find(id))
             .set((
                 users::password_hash.eq(password_hash),
@@ -96,7 +96,7 @@ pub(crate) fn set_tokens_not_before(
 /// Deletes a user and, in the same transaction, ends their sessions: however a user is
 /// deleted (API or CLI), every process learns of it through the revoked sessions.
 pub(crate) fn delete(conn: &mut DbConnection, id: i32) -> QueryResult<bool> {
-    conn.transaction(|conn| {
+    crate::connection::write_transaction(conn, |conn| {
         let now = chrono::Utc::now().naive_utc();
         crate::sessions::revoke_for_user(conn, id, None, now)?;
         Ok(diesel::delete(users::table.find(id)).execute(conn)? > 0)

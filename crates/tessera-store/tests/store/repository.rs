@@ -219,6 +219,55 @@ fn racing_inserts_of_one_name_yield_one_user(db: &Database) {
     assert_eq!(db.list_users().unwrap().len(), 1);
 }
 
+/// Sign-ins racing for one user, as a sign-in does them: a new session, then the sessions
+/// beyond the cap ended (a transaction that reads, then writes). Every one succeeds: on
+/// SQLite a transaction that reads first and then meets another writer used to fail at
+/// once with "database is locked" instead of waiting (503 for the sign-in).
+fn racing_sign_ins_of_one_user_all_succeed(db: &Database) {
+    const RACERS: usize = 8;
+    const ROUNDS: usize = 25;
+    let user = insert(db, "busy").unwrap();
+    let barrier = Arc::new(Barrier::new(RACERS));
+    let failures: Vec<StoreError> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..RACERS)
+            .map(|racer| {
+                let barrier = Arc::clone(&barrier);
+                scope.spawn(move || {
+                    barrier.wait();
+                    let mut failures = Vec::new();
+                    for round in 0..ROUNDS {
+                        let now = Utc::now();
+                        let session = Session {
+                            id: SessionId(format!("s{racer}-{round}")),
+                            user_id: user.id,
+                            created_at: now,
+                            last_used_at: now,
+                            expires_at: now + TimeDelta::days(1),
+                            revoked_at: None,
+                        };
+                        let outcome = db
+                            .insert_session(&session, "hash")
+                            .and_then(|()| db.end_sessions_beyond(user.id, 5, now).map(drop));
+                        failures.extend(outcome.err());
+                    }
+                    failures
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert!(
+        failures.is_empty(),
+        "{} failed: {failures:?}",
+        failures.len()
+    );
+    let live = db.live_sessions(user.id, Utc::now()).unwrap();
+    assert!(live.len() <= 5 + RACERS, "{}", live.len());
+}
+
 fn ping_answers(db: &Database) {
     db.ping().unwrap();
 }
@@ -245,6 +294,7 @@ backend_tests!(with_database:
     rotated_out_secrets_are_remembered_as_spent,
     deleted_user_is_gone_and_id_not_reused,
     racing_inserts_of_one_name_yield_one_user,
+    racing_sign_ins_of_one_user_all_succeed,
     ping_answers,
     unicode_names_round_trip,
 );
