@@ -80,9 +80,9 @@ test() {
   cargo_install diesel_cli "$(locked_version diesel)" diesel --no-default-features --features sqlite-bundled,postgres,mysql
   # Pinned: itsdangerous 1.1 is the last with TimedJSONWebSignatureSerializer; passlib 1.7.4
   # does not start with bcrypt 5.
-  # cryptography gives PyJWT its EdDSA and ES256; Authlib is the OAuth client peer.
+  # cryptography gives PyJWT its EdDSA and ES256.
   py_install itsdangerous==1.1.0 passlib==1.7.4 bcrypt==4.0.1 PyJWT==2.10.1 schemathesis==4.32.5 \
-    cryptography==50.0.2 Authlib==1.9.10
+    cryptography==50.0.2
   # npm's jose, the Node verifier the integration guide's snippet uses (tests/peers/).
   local jose=6.2.18
   if ! grep -qs "\"version\": \"$jose\"" target/tools/jose/node_modules/jose/package.json; then
