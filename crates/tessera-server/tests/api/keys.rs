@@ -33,6 +33,14 @@ fn tessera(database_url: &str, data_dir: &Path, args: &[&str]) -> Output {
         .expect("the tessera binary runs")
 }
 
+/// A fresh SQLite database, a data directory and `tessera serve` over them with `env`.
+fn sqlite_server(env: &[(&str, &str)]) -> (TestDatabase, tempfile::TempDir, Tessera) {
+    let database = TestDatabase::create(Backend::Sqlite).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Tessera::start_with(database.url(), dir.path(), env);
+    (database, dir, server)
+}
+
 async fn sign_in(client: &reqwest::Client, server: &Tessera, username: &str) -> String {
     let credentials = json!({"username": username, "password": PASSWORD});
     let created = client
@@ -74,14 +82,9 @@ fn kids(jwks: &Jwks) -> HashSet<String> {
 /// lead time; the metadata names the issuer and the JWKS; the key list shows the states.
 #[actix_web::test]
 async fn the_jwks_and_metadata_describe_the_keys() {
-    let database = TestDatabase::create(Backend::Sqlite).unwrap();
-    let dir = tempfile::tempdir().unwrap();
     let issuer = "https://auth.example.test";
-    let server = Tessera::start_with(
-        database.url(),
-        dir.path(),
-        &[("TESSERA_SIGNING_ALG", "ES256"), ("TESSERA_ISSUER", issuer)],
-    );
+    let (database, dir, server) =
+        sqlite_server(&[("TESSERA_SIGNING_ALG", "ES256"), ("TESSERA_ISSUER", issuer)]);
     let client = reqwest::Client::new();
     let token = sign_in(&client, &server, "alice").await;
     let (set, cache_control) = jwks(&client, &server).await;
@@ -148,13 +151,7 @@ async fn the_jwks_and_metadata_describe_the_keys() {
 /// the other curve under a published `kid`, is a 401 — while the genuine token works.
 #[actix_web::test]
 async fn tokens_forged_from_the_published_keys_are_refused() {
-    let database = TestDatabase::create(Backend::Sqlite).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let server = Tessera::start_with(
-        database.url(),
-        dir.path(),
-        &[("TESSERA_SIGNING_ALG", "EdDSA")],
-    );
+    let (_database, _dir, server) = sqlite_server(&[("TESSERA_SIGNING_ALG", "EdDSA")]);
     let client = reqwest::Client::new();
     let genuine = sign_in(&client, &server, "alice").await;
     let published: Value = json_of(client.get(server.url("/.well-known/jwks.json"))).await;
@@ -233,17 +230,11 @@ async fn tokens_forged_from_the_published_keys_are_refused() {
 /// published before, and the token signed before the rotation still verifies.
 #[actix_web::test]
 async fn rotation_by_hand_on_a_live_server_never_meets_an_unknown_kid() {
-    let database = TestDatabase::create(Backend::Sqlite).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let server = Tessera::start_with(
-        database.url(),
-        dir.path(),
-        &[
-            ("TESSERA_SIGNING_ALG", "EdDSA"),
-            ("TESSERA_KEY_ROTATION_DAYS", "0"),
-            ("TESSERA_REVOCATION_SYNC_INTERVAL", "1"),
-        ],
-    );
+    let (database, dir, server) = sqlite_server(&[
+        ("TESSERA_SIGNING_ALG", "EdDSA"),
+        ("TESSERA_KEY_ROTATION_DAYS", "0"),
+        ("TESSERA_REVOCATION_SYNC_INTERVAL", "1"),
+    ]);
     let client = reqwest::Client::new();
     let before = sign_in(&client, &server, "bob").await;
     let (published, _) = jwks(&client, &server).await;

@@ -1,7 +1,7 @@
 //! EdDSA and ES256 next to HS256: the algorithm is bound to the key, and every
 //! known algorithm-confusion trick fails.
 
-use ed25519_dalek::pkcs8::EncodePublicKey as _;
+use ed25519_dalek::pkcs8::EncodePublicKey;
 use tessera_token::{Algorithm, ErrorKind, Key, KeySet, Secret, decode_unverified};
 
 use crate::support::*;
@@ -173,17 +173,7 @@ fn public_key_forms(key: &Key) -> Vec<(&'static str, Vec<u8>)> {
         Algorithm::EdDSA => {
             let verifying = ed25519_dalek::SigningKey::from_bytes(&ED_SEED).verifying_key();
             forms.push(("raw", x));
-            forms.push((
-                "PEM",
-                verifying
-                    .to_public_key_pem(Default::default())
-                    .unwrap()
-                    .into_bytes(),
-            ));
-            forms.push((
-                "DER",
-                verifying.to_public_key_der().unwrap().as_bytes().to_vec(),
-            ));
+            forms.extend(pem_and_der(&verifying));
         }
         _ => {
             let y = base64_decode(jwk.y.as_deref().unwrap());
@@ -195,20 +185,23 @@ fn public_key_forms(key: &Key) -> Vec<(&'static str, Vec<u8>)> {
                 "SEC1 compressed",
                 verifying.to_encoded_point(true).as_bytes().to_vec(),
             ));
-            forms.push((
-                "PEM",
-                verifying
-                    .to_public_key_pem(Default::default())
-                    .unwrap()
-                    .into_bytes(),
-            ));
-            forms.push((
-                "DER",
-                verifying.to_public_key_der().unwrap().as_bytes().to_vec(),
-            ));
+            forms.extend(pem_and_der(&verifying));
         }
     }
     forms
+}
+
+/// The SubjectPublicKeyInfo encodings of a public key, as PEM text and as DER.
+fn pem_and_der(key: &impl EncodePublicKey) -> [(&'static str, Vec<u8>); 2] {
+    [
+        (
+            "PEM",
+            key.to_public_key_pem(Default::default())
+                .unwrap()
+                .into_bytes(),
+        ),
+        ("DER", key.to_public_key_der().unwrap().as_bytes().to_vec()),
+    ]
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {
