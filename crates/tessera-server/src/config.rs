@@ -418,7 +418,8 @@ impl Config {
         let Some(issuer) = &self.issuer else {
             if production && self.signing_alg != SigningAlg::HS256 {
                 return Err(ConfigError::OutOfRange(
-                    "TESSERA_ENV=production with asymmetric signing keys needs issuer                      (TESSERA_ISSUER), the https:// URL verifiers reach Tessera at"
+                    "TESSERA_ENV=production with asymmetric signing keys needs issuer \
+                     (TESSERA_ISSUER), the https:// URL verifiers reach Tessera at"
                         .to_owned(),
                 ));
             }
@@ -440,6 +441,10 @@ impl Config {
         }
         if url.query().is_some() || url.fragment().is_some() || url.host().is_none() {
             return refuse("must have a host and no query or fragment");
+        }
+        // Every token and the metadata would publish it.
+        if !url.username().is_empty() || url.password().is_some() {
+            return refuse("must not hold a user name or password");
         }
         Ok(())
     }
@@ -786,6 +791,53 @@ mod tests {
     /// 1700000000, exp 1700000600: a lifetime of 600 seconds.
     const FLASK_TOKEN: &str = "eyJhbGciOiJIUzI1NiIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAwNjAwfQ.\
                                eyJpZCI6NDJ9.7IEqS9fq3vDfE16haQD3hZgpLuD9Bhre1ENWH7SOh_8";
+
+    #[test]
+    fn signing_settings_refuse_what_verifiers_could_not_trust() {
+        Jail::expect_with(|jail| {
+            let load = || Config::load(None, &Overrides::default()).map_err(|e| e.to_string());
+            for bad in ["-1", "NaN", "inf", "0.00001", "3651"] {
+                jail.set_env("TESSERA_KEY_ROTATION_DAYS", bad);
+                let error = load().unwrap_err();
+                assert!(
+                    error.to_lowercase().contains("key_rotation_days"),
+                    "{bad}: {error}"
+                );
+            }
+            jail.set_env("TESSERA_KEY_ROTATION_DAYS", "0.5");
+            assert_eq!(load()?.key_rotation(), Some(chrono::Duration::hours(12)));
+            jail.set_env("TESSERA_SIGNING_ALG", "none");
+            assert!(load().is_err(), "only HS256, EdDSA and ES256");
+            jail.set_env("TESSERA_SIGNING_ALG", "EdDSA");
+            for bad in [
+                "auth.example.com",
+                "ftp://auth.example.com",
+                "https://auth.example.com/?tenant=1",
+                "https://auth.example.com/#keys",
+                "https://admin:hunter2@auth.example.com",
+            ] {
+                jail.set_env("TESSERA_ISSUER", bad);
+                let error = load().unwrap_err();
+                assert!(error.contains("TESSERA_ISSUER"), "{bad}: {error}");
+                assert!(!error.contains("hunter2"), "{error}");
+            }
+            jail.set_env("TESSERA_ISSUER", "https://auth.example.com/");
+            assert_eq!(
+                load()?.issuer_for("127.0.0.1:1").as_deref(),
+                Some("https://auth.example.com"),
+                "one spelling, without the trailing slash"
+            );
+            jail.set_env("TESSERA_ENV", "production");
+            jail.set_env("TESSERA_ISSUER", "http://auth.example.com");
+            assert!(load().unwrap_err().contains("https:// URL in production"));
+            jail.clear_env();
+            jail.set_env("TESSERA_ENV", "production");
+            jail.set_env("TESSERA_SIGNING_ALG", "EdDSA");
+            let error = load().unwrap_err();
+            assert!(error.contains("needs issuer (TESSERA_ISSUER)"), "{error}");
+            Ok(())
+        });
+    }
 
     #[test]
     fn production_refuses_a_legacy_secret_under_16_bytes() {
