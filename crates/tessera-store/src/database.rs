@@ -54,6 +54,9 @@ pub const WRITE_PROBE_INTERVAL: Duration = Duration::from_secs(2);
 /// The `store_meta` row the readiness check rewrites.
 const WRITE_PROBE_NAME: &str = "readiness_write_probe";
 
+/// How often one store call is run when the database ends it to break a deadlock.
+const SERIALIZATION_ATTEMPTS: u32 = 5;
+
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Database")
@@ -101,12 +104,26 @@ impl Database {
     }
 
     /// Runs `f` on a pooled connection, mapping Diesel's errors to the domain's.
+    ///
+    /// A statement or transaction the database ended to break a deadlock (InnoDB does that
+    /// to one of several racing sign-ins of a user) changed nothing, and the database's own
+    /// advice is to run it again: it is, up to [`SERIALIZATION_ATTEMPTS`] times in all.
     fn with<T>(
         &self,
-        f: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<T>,
+        mut f: impl FnMut(&mut DbConnection) -> diesel::QueryResult<T>,
     ) -> Result<T, StoreError> {
         let mut connection = self.connection()?;
-        f(&mut connection).map_err(|error| {
+        let mut attempt = 1;
+        let outcome = loop {
+            match f(&mut connection) {
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::SerializationFailure,
+                    _,
+                )) if attempt < SERIALIZATION_ATTEMPTS => attempt += 1,
+                outcome => break outcome,
+            }
+        };
+        outcome.map_err(|error| {
             // A query that failed because the server went away is an outage, not a bug,
             // whatever error code the driver reported for it.
             if connection.is_broken() || connection.ping().is_err() {

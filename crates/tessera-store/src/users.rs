@@ -8,30 +8,17 @@ use crate::DbConnection;
 use crate::models::{NewUserRow, UserRow};
 use crate::schema::users;
 
-/// How often an insert is tried when the database picks it as a deadlock victim.
-const INSERT_ATTEMPTS: u32 = 3;
-
 /// Inserts a user and reads it back (MySQL has no `RETURNING`, so it is a second query in
-/// the same transaction).
+/// the same transaction). InnoDB can end one of several racing inserts of the same name as a
+/// deadlock victim; tried again (by `Database::with`), it meets the winner's row as a unique
+/// violation.
 pub(crate) fn insert(conn: &mut DbConnection, row: &NewUserRow<'_>) -> QueryResult<UserRow> {
-    let mut attempt = 1;
-    loop {
-        let inserted = crate::connection::write_transaction(conn, |conn| {
-            diesel::insert_into(users::table)
-                .values(row)
-                .execute(conn)?;
-            by_key(conn, row.username_key)?.ok_or(diesel::result::Error::NotFound)
-        });
-        match inserted {
-            // InnoDB can end one of several racing inserts of the same name as a deadlock
-            // victim; tried again, it meets the winner's row as a unique violation.
-            Err(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::SerializationFailure,
-                _,
-            )) if attempt < INSERT_ATTEMPTS => attempt += 1,
-            other => return other,
-        }
-    }
+    crate::connection::write_transaction(conn, |conn| {
+        diesel::insert_into(users::table)
+            .values(row)
+            .execute(conn)?;
+        by_key(conn, row.username_key)?.ok_or(diesel::result::Error::NotFound)
+    })
 }
 
 pub(crate) fn by_key(conn: &mut DbConnection, username_key: &str) -> QueryResult<Option<UserRow>> {

@@ -366,3 +366,73 @@ fn an_unreachable_server_is_unavailable_not_a_hang() {
     ));
     let _ = Backend::Sqlite;
 }
+
+/// InnoDB breaks a deadlock by ending one of its transactions; a store call ended that way
+/// changed nothing and is run again, not answered as an error (a racing sign-in on MariaDB
+/// was answered 500 "Deadlock found"). Here the session cap's transaction is made the
+/// victim on purpose: an outside transaction holds session `b`, the cap locks `a` and waits
+/// for `b`, then the outside transaction asks for `a`. The outside one has written far more,
+/// so InnoDB ends the cap's.
+#[cfg(feature = "mysql")]
+#[test]
+fn a_store_call_ended_as_a_deadlock_victim_is_run_again_on_mysql() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, MysqlConnection, RunQueryDsl};
+
+    let Some(test_db) = TestDatabase::create(Backend::Mysql) else {
+        return;
+    };
+    let db = open(&test_db);
+    let user = insert(&db, "victim").unwrap();
+    let now = Utc::now();
+    for (id, age) in [("a", 3), ("b", 2), ("c", 1)] {
+        let at = now - TimeDelta::minutes(age);
+        let session = Session {
+            id: SessionId(id.to_owned()),
+            user_id: user.id,
+            created_at: at,
+            last_used_at: at,
+            expires_at: now + TimeDelta::days(1),
+            revoked_at: None,
+        };
+        db.insert_session(&session, "hash").unwrap();
+    }
+    let mut outside = MysqlConnection::establish(test_db.url()).unwrap();
+    let weight: Vec<String> = (0..200)
+        .map(|i| format!("('weight{i}', 'c', '2099-01-01')"))
+        .collect();
+    outside
+        .batch_execute(&format!(
+            "BEGIN; INSERT INTO spent_refresh_secrets (secret_hash, session_id, expires_at) \
+             VALUES {}; UPDATE sessions SET last_used_at = last_used_at WHERE id = 'b';",
+            weight.join(", ")
+        ))
+        .unwrap();
+    let ended = std::thread::scope(|scope| {
+        let cap = scope.spawn(|| db.end_sessions_beyond(user.id, 1, now));
+        // Wait until the cap's transaction waits for `b` (it then holds `a`): its UPDATE is
+        // running and a row lock is awaited. (MariaDB's `innodb_trx` does not list a
+        // transaction that read before it wrote, so the server's counter stands in.)
+        let cap_waits = "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS \
+                         WHERE VARIABLE_NAME = 'INNODB_ROW_LOCK_CURRENT_WAITS') > 0 \
+                         AND EXISTS (SELECT 1 FROM information_schema.PROCESSLIST \
+                         WHERE db = DATABASE() AND id <> CONNECTION_ID() \
+                         AND info LIKE 'UPDATE `sessions`%')";
+        while !cap.is_finished()
+            && !diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(cap_waits))
+                .get_result::<bool>(&mut outside)
+                .unwrap()
+        {
+            std::thread::yield_now();
+        }
+        outside
+            .batch_execute(
+                "UPDATE sessions SET last_used_at = last_used_at WHERE id = 'a'; COMMIT;",
+            )
+            .expect("the outside transaction is not the one ended");
+        cap.join().unwrap()
+    });
+    let mut ended = ended.expect("the cap is run again after the deadlock");
+    ended.sort();
+    assert_eq!(ended, [SessionId("a".into()), SessionId("b".into())]);
+}
