@@ -64,6 +64,72 @@ pub struct TokenResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(required = false, nullable = false))]
     pub refresh_token: Option<String>,
+    /// The scope granted (`POST /oauth/token` when a scope was asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(required = false, nullable = false))]
+    pub scope: Option<String>,
+}
+
+/// `POST /oauth/introspect` answer (RFC 7662 §2.2). An inactive token is `{"active": false}`
+/// and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Introspection {
+    /// Whether the token is live: signature, expiry, issuer, session and user all hold.
+    pub active: bool,
+    /// The user id, or the service client's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(required = false, nullable = false))]
+    pub sub: Option<String>,
+    /// The user's name (users' tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(required = false, nullable = false))]
+    pub username: Option<String>,
+    /// The service client's id (clients' tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(required = false, nullable = false))]
+    pub client_id: Option<String>,
+    /// The scope (clients' tokens granted one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(required = false, nullable = false))]
+    pub scope: Option<String>,
+    /// The issuer, when the token names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(required = false, nullable = false))]
+    pub iss: Option<String>,
+    /// The audience: a string or an array of strings, as in the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(required = false, nullable = false, value_type = Object))]
+    pub aud: Option<serde_json::Value>,
+    /// Expiry, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(required = false, nullable = false))]
+    pub exp: Option<i64>,
+    /// Issued at, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(required = false, nullable = false))]
+    pub iat: Option<i64>,
+    /// The session (users' tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(required = false, nullable = false))]
+    pub sid: Option<String>,
+    /// `"access_token"` for an active token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(required = false, nullable = false))]
+    pub token_type: Option<String>,
+}
+
+/// The error body of the OAuth endpoints (`/oauth/*`), in RFC 6749 §5.2's shape, which
+/// OAuth client libraries read; every other route answers a [`Problem`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OAuthError {
+    /// `invalid_request`, `invalid_client`, `unsupported_grant_type`, `invalid_scope`,
+    /// `unsupported_token_type`, `too_many_attempts`, `temporarily_unavailable` or
+    /// `server_error`.
+    pub error: String,
+    /// What went wrong, in words.
+    pub error_description: String,
 }
 
 /// `POST /api/v1/tokens/refresh`.
@@ -201,6 +267,16 @@ pub mod codes {
     pub const HEADERS_TOO_LARGE: &str = "headers_too_large";
     /// A cross-origin request or preflight the CORS policy does not allow.
     pub const CORS_REFUSED: &str = "cors_refused";
+    /// OAuth (RFC 6749 §5.2): the request lacks or repeats a parameter.
+    pub const INVALID_REQUEST: &str = "invalid_request";
+    /// OAuth: the client id and secret do not name a client.
+    pub const INVALID_CLIENT: &str = "invalid_client";
+    /// OAuth: a grant type other than `client_credentials`.
+    pub const UNSUPPORTED_GRANT_TYPE: &str = "unsupported_grant_type";
+    /// OAuth: a scope the client was not registered for.
+    pub const INVALID_SCOPE: &str = "invalid_scope";
+    /// OAuth (RFC 7009): a token revocation does not end.
+    pub const UNSUPPORTED_TOKEN_TYPE: &str = "unsupported_token_type";
     /// Too many attempts from this client or on this account; see `Retry-After`.
     pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
     /// The database cannot be reached right now.
@@ -249,6 +325,7 @@ mod tests {
             token_type: "Bearer".into(),
             expires_in: 600,
             refresh_token: Some("refresh-secret".into()),
+            scope: None,
         };
         assert!(!format!("{token:?}").contains("eyJsecret"));
         assert!(!format!("{token:?}").contains("refresh-secret"));

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::accounts::Accounts;
+use crate::clients::{ClientCredentials, ClientSecret, Clients, ServiceClient};
 use crate::signing_keys::{SigningKeyInfo, SigningKeys};
 use crate::tokens::superseded;
 use crate::{
@@ -70,6 +71,84 @@ pub enum TokenCheck {
     NeedsUser(VerifiedToken),
 }
 
+/// An access token from the client-credentials grant.
+#[derive(Debug)]
+pub struct ClientGrant {
+    /// The signed token.
+    pub access_token: String,
+    /// How long it lives.
+    pub expires_in: chrono::Duration,
+    /// The scope granted, when one was asked for.
+    pub scope: Option<String>,
+}
+
+/// What introspection reports of a live access token (RFC 7662 §2.2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveToken {
+    /// `sub`: the user id, or the service client's id.
+    pub subject: String,
+    /// The user's name (users' tokens).
+    pub username: Option<String>,
+    /// The service client's id (clients' tokens).
+    pub client_id: Option<String>,
+    /// `iss`, when the token names one.
+    pub issuer: Option<String>,
+    /// `aud`, when the token names one.
+    pub audience: Option<tessera_token::Audience>,
+    /// `exp`, seconds since the epoch.
+    pub expires_at: i64,
+    /// `iat`, seconds since the epoch.
+    pub issued_at: i64,
+    /// The session (users' Tessera tokens).
+    pub session: Option<String>,
+    /// The scope (clients' tokens that were granted one).
+    pub scope: Option<String>,
+}
+
+impl ActiveToken {
+    fn of_user(who: &Authenticated) -> ActiveToken {
+        let (issuer, audience, expires_at, issued_at) = match &who.source {
+            TokenSource::Session { claims, .. } => (
+                claims.iss.clone(),
+                claims.aud.clone(),
+                claims.exp,
+                claims.iat,
+            ),
+            TokenSource::Legacy { claims } => (None, None, claims.exp, claims.iat),
+        };
+        ActiveToken {
+            subject: who.user.id.to_string(),
+            username: Some(who.user.username.clone()),
+            client_id: None,
+            issuer,
+            audience,
+            expires_at,
+            issued_at,
+            session: who.session().map(|id| id.0.clone()),
+            scope: None,
+        }
+    }
+
+    fn of_client(claims: tessera_token::Claims) -> ActiveToken {
+        let scope = claims
+            .extra
+            .get("scope")
+            .and_then(|scope| scope.as_str())
+            .map(str::to_owned);
+        ActiveToken {
+            client_id: Some(claims.sub.clone()),
+            subject: claims.sub,
+            username: None,
+            issuer: claims.iss,
+            audience: claims.aud,
+            expires_at: claims.exp,
+            issued_at: claims.iat,
+            session: None,
+            scope,
+        }
+    }
+}
+
 /// What `tessera token verify` reports of a token.
 #[derive(Debug)]
 pub struct TokenInspection {
@@ -91,6 +170,7 @@ pub struct Auth {
     limits: Limits,
     tokens: TokenIssuer,
     users: UserCache,
+    clients: Clients,
     signing_keys: Option<SigningKeys>,
 }
 
@@ -103,6 +183,7 @@ impl Auth {
         limits: Limits,
         tokens: TokenIssuer,
         users: UserCache,
+        clients: Clients,
     ) -> Auth {
         Auth {
             accounts,
@@ -110,6 +191,7 @@ impl Auth {
             limits,
             tokens,
             users,
+            clients,
             signing_keys: None,
         }
     }
@@ -450,6 +532,7 @@ impl Auth {
     /// when due and learns of other processes' rotations, and forgets old rate-limit counts.
     pub fn maintain(&self, now: DateTime<Utc>) -> Result<(), Error> {
         self.sessions.sync_revocations(now)?;
+        self.clients.reload()?;
         if let Some(set) = self
             .signing_keys
             .as_ref()
@@ -463,6 +546,134 @@ impl Auth {
             .throttle
             .forget_before(now - chrono::Duration::hours(2))?;
         Ok(())
+    }
+
+    /// `tessera clients add`: a service client and its secret, shown once.
+    pub fn add_client(
+        &self,
+        name: &str,
+        audiences: &[String],
+        scopes: &[String],
+    ) -> Result<(ServiceClient, ClientSecret), Error> {
+        self.clients.add(name, audiences, scopes, Utc::now())
+    }
+
+    /// `tessera clients list`.
+    pub fn list_clients(&self) -> Result<Vec<ServiceClient>, Error> {
+        self.clients.list()
+    }
+
+    /// `tessera clients delete`: the client's secret and tokens stop.
+    pub fn delete_client(&self, id: &str) -> Result<ServiceClient, Error> {
+        self.clients.delete(id)
+    }
+
+    /// `tessera clients rotate-secret`: a new secret, shown once; the old one stops.
+    pub fn rotate_client_secret(&self, id: &str) -> Result<(ServiceClient, ClientSecret), Error> {
+        self.clients.rotate_secret(id, Utc::now())
+    }
+
+    /// The client-credentials grant (RFC 6749 §4.4): an access token for the client, with
+    /// `scope` (space-separated) when every scope in it was registered for the client.
+    pub fn client_token(
+        &self,
+        credentials: ClientCredentials<'_>,
+        scope: Option<&str>,
+        client: Client<'_>,
+    ) -> Result<ClientGrant, Error> {
+        let service = self.authenticate_client(credentials, client)?;
+        let scope = match scope.map(str::trim).filter(|scope| !scope.is_empty()) {
+            Some(scope) => {
+                let mut granted: Vec<&str> = Vec::new();
+                for one in scope.split(' ').filter(|one| !one.is_empty()) {
+                    if !service.scopes.iter().any(|allowed| allowed == one) {
+                        return Err(Error::InvalidScope(one.chars().take(64).collect()));
+                    }
+                    if !granted.contains(&one) {
+                        granted.push(one);
+                    }
+                }
+                Some(granted.join(" "))
+            }
+            None => None,
+        };
+        let access_token = self
+            .tokens
+            .issue_for_client(&service, scope.as_deref(), Utc::now())?;
+        Ok(ClientGrant {
+            access_token,
+            expires_in: self.tokens.ttl(),
+            scope,
+        })
+    }
+
+    /// Token introspection (RFC 7662) for an authenticated client: what an access token
+    /// says, if it is live exactly as the token check sees it (revocation included); `None`
+    /// for anything else — expired, forged, revoked, a refresh token, garbage.
+    pub fn introspect(
+        &self,
+        credentials: ClientCredentials<'_>,
+        token: &str,
+        client: Client<'_>,
+    ) -> Result<Option<ActiveToken>, Error> {
+        self.authenticate_client(credentials, client)?;
+        let now = Utc::now();
+        match self.authenticate(token) {
+            Ok(who) => Ok(Some(ActiveToken::of_user(&who))),
+            Err(Error::InvalidToken(TokenRefusal::ClientToken)) => {
+                let Ok(claims) = self.tokens.verify_client(token, now) else {
+                    return Ok(None);
+                };
+                Ok(self
+                    .clients
+                    .find(&claims.sub)?
+                    .map(|_| ActiveToken::of_client(claims)))
+            }
+            Err(Error::InvalidToken(_)) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Token revocation (RFC 7009) for an authenticated client: a refresh token, or a live
+    /// access token, ends its session (a tutorial token: the user's session-less tokens); anything unknown changes nothing and is no error. A
+    /// service client's own access token is [`Error::UnsupportedTokenType`].
+    pub fn revoke(
+        &self,
+        credentials: ClientCredentials<'_>,
+        token: &str,
+        client: Client<'_>,
+    ) -> Result<(), Error> {
+        self.authenticate_client(credentials, client)?;
+        let now = Utc::now();
+        // A refresh token is `<session>.<secret>`; a JWT has two dots.
+        if token.bytes().filter(|&b| b == b'.').count() == 1 {
+            self.sessions.end_with_refresh_token(token, now)?;
+            return Ok(());
+        }
+        // A live access token ends as its bearer's sign-out would end it.
+        match self.authenticate(token) {
+            Ok(who) => self.sign_out(&who),
+            Err(Error::InvalidToken(TokenRefusal::ClientToken)) => Err(Error::UnsupportedTokenType),
+            Err(Error::InvalidToken(_)) => Ok(()),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The client these credentials belong to; a failure counts against the client id and
+    /// the address (see [`Limits::client_failed`]).
+    fn authenticate_client(
+        &self,
+        credentials: ClientCredentials<'_>,
+        client: Client<'_>,
+    ) -> Result<ServiceClient, Error> {
+        match self.clients.authenticate(credentials)? {
+            Some(service) => Ok(service),
+            None => {
+                self.limits
+                    .client_failed(credentials.id, client.address, Utc::now())?;
+                Err(Error::InvalidClient)
+            }
+        }
     }
 
     /// Whether the store answers.

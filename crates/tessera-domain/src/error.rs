@@ -40,6 +40,22 @@ pub enum Error {
     /// No such session of this user.
     #[error("no such session")]
     SessionNotFound,
+    /// A service client's id and secret do not match a client: deliberately one variant.
+    #[error("client authentication failed")]
+    InvalidClient,
+    /// No service client has this id.
+    #[error("no such client")]
+    ClientNotFound,
+    /// A service client's name, audience or scope breaks the rules; the message says which.
+    #[error("{0}")]
+    InvalidClientSetting(String),
+    /// A scope asked for that the client may not have.
+    #[error("the client may not ask for scope {0:?}")]
+    InvalidScope(String),
+    /// A token that revocation does not end: a service client's own access token, which
+    /// has no session and lives only minutes.
+    #[error("this kind of token cannot be revoked; it expires on its own")]
+    UnsupportedTokenType,
     /// The store cannot be reached; the request may succeed later.
     #[error("storage unavailable: {0}")]
     Unavailable(String),

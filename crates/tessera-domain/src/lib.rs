@@ -8,6 +8,7 @@
 
 mod accounts;
 mod auth;
+mod clients;
 mod error;
 mod hash_error;
 mod hash_work;
@@ -29,7 +30,13 @@ mod user_cache;
 mod username;
 
 pub use accounts::Accounts;
-pub use auth::{Auth, Authenticated, Client, SessionKind, SignedIn, TokenCheck, TokenInspection};
+pub use auth::{
+    ActiveToken, Auth, Authenticated, Client, ClientGrant, SessionKind, SignedIn, TokenCheck,
+    TokenInspection,
+};
+pub use clients::{
+    ClientCredentials, ClientRepository, ClientSecret, Clients, ServiceClient, StoredClient,
+};
 pub use error::{Error, RotationRefusal};
 pub use hash_error::HashError;
 pub use hash_work::HashWorkCount;

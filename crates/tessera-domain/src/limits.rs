@@ -88,6 +88,27 @@ impl Limits {
         Ok(self.throttle.release(&attempt.address_key)?)
     }
 
+    /// Counts a failed service-client authentication against the client id and the
+    /// caller's address (the address count is the sign-ins' own), or fails with
+    /// [`Error::TooManyAttempts`] while either is locked. Only failures count: a client
+    /// secret is 256 random bits, so a lock is there to slow a flood, and a right secret
+    /// is never locked out — an attacker cannot shut a service out by failing in its name.
+    pub(crate) fn client_failed(
+        &self,
+        client_id: &str,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        // Client ids have their own keys: failing as client `ann` must not lock user `ann`.
+        let client_key: String = format!("client:{client_id}").chars().take(96).collect();
+        if let Some(lock) = self.reserve(&client_key, &self.sign_in_per_account, now)? {
+            tracing::warn!(client = ?client_key, %address, locked_for_seconds = lock.num_seconds(),
+                "client locked after repeated failed authentications");
+        }
+        self.reserve(&format!("addr:{address}"), &self.sign_in_per_address, now)
+            .map(|_lock| ())
+    }
+
     /// Reserves a registration for the client's address.
     pub(crate) fn reserve_registration(
         &self,

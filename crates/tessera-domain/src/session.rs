@@ -283,6 +283,29 @@ impl Sessions {
         Ok(Ok((session, RefreshToken(format!("{id}.{new_secret}")))))
     }
 
+    /// Ends the session of a refresh token presented for revocation (RFC 7009): its current
+    /// secret, or one it rotated out (reuse ends the session anyway). A secret the session
+    /// never had changes nothing, so knowing a session id is not enough. `true` when a
+    /// session ended.
+    pub fn end_with_refresh_token(&self, token: &str, now: DateTime<Utc>) -> Result<bool, Error> {
+        let Some((id, secret)) = token.split_once('.') else {
+            return Ok(false);
+        };
+        let id = SessionId(id.to_owned());
+        let Some(stored) = self.repository.find_session(&id)? else {
+            return Ok(false);
+        };
+        if stored.session.revoked_at.is_some() {
+            return Ok(false);
+        }
+        let presented = hash_secret(secret);
+        let current = bool::from(presented.as_bytes().ct_eq(stored.refresh_hash.as_bytes()));
+        if !current && !self.repository.is_spent_refresh_hash(&id, &presented)? {
+            return Ok(false);
+        }
+        self.end(&id, now)
+    }
+
     /// A rotated-out secret came back: a copy of the token is in someone else's hands.
     fn end_reused(
         &self,

@@ -50,6 +50,9 @@ pub enum TokenRefusal {
     /// The token is for other audiences (`aud`).
     #[error("the token is not meant for this service")]
     WrongAudience,
+    /// A service client's token where a user's is needed.
+    #[error("the token is a service client's, not a user's")]
+    ClientToken,
 }
 
 impl TokenRefusal {
@@ -64,6 +67,7 @@ impl TokenRefusal {
             TokenRefusal::Superseded => "revoked",
             TokenRefusal::WrongIssuer => "wrong_issuer",
             TokenRefusal::WrongAudience => "wrong_audience",
+            TokenRefusal::ClientToken => "client_token",
         }
     }
 }

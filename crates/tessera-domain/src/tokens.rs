@@ -12,10 +12,10 @@ use arc_swap::ArcSwap;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use tessera_token::legacy::{LegacyClaims, LegacyVerifier};
-use tessera_token::{Algorithm, Claims, ErrorKind, KeySet};
+use tessera_token::{Algorithm, Audience, Claims, ErrorKind, KeySet};
 
 use crate::token_refusal::{TokenFormat, TokenRefusal};
-use crate::{Error, SessionId, User, UserId, random_token};
+use crate::{Error, ServiceClient, SessionId, User, UserId, random_token};
 
 /// How a verified token authenticates its bearer.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,6 +152,50 @@ impl TokenIssuer {
             .map_err(|e| Error::Internal(format!("signing failed: {e}")))
     }
 
+    /// A signed access token for a service client (the client-credentials grant): `sub` and
+    /// `client_id` the client's id, no session, `aud` the client's audiences (else the
+    /// configured one), `scope` as granted.
+    pub(crate) fn issue_for_client(
+        &self,
+        client: &ServiceClient,
+        scope: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<String, Error> {
+        let mut claims = Claims::new(client.id.clone(), random_token::<16>()?, now, self.ttl);
+        claims
+            .extra
+            .insert(CLIENT_ID_CLAIM.into(), client.id.clone().into());
+        if let Some(scope) = scope {
+            claims.extra.insert("scope".into(), scope.into());
+        }
+        if let Some(issuer) = &self.audience.issuer {
+            claims = claims.with_issuer(issuer.clone());
+        }
+        claims.aud = match client.audiences.as_slice() {
+            [] => self.audience.audience.clone().map(Audience::One),
+            [one] => Some(Audience::One(one.clone())),
+            many => Some(Audience::Many(many.to_vec())),
+        };
+        self.keys
+            .load()
+            .sign(&claims)
+            .map_err(|e| Error::Internal(format!("signing failed: {e}")))
+    }
+
+    /// Checks a service client's token at `now`: signature, algorithm, time claims, the
+    /// issuer, and that it is a client's (`client_id` equal to `sub`, no session). Its
+    /// audience is the resource servers' to judge, not Tessera's.
+    pub fn verify_client(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenRefusal> {
+        let claims = self
+            .verify_jwt(token, now)
+            .map_err(|e| TokenRefusal::Rejected(TokenFormat::Jwt, e.kind()))?;
+        self.check_issuer(&claims)?;
+        match client_id(&claims) {
+            Some(id) if id == claims.sub && claims.sid.is_none() => Ok(claims),
+            _ => Err(TokenRefusal::NoUser),
+        }
+    }
+
     /// Checks signature, algorithm and time claims at `now`, and that the token names a
     /// session and a user. A Tessera JWT is tried first, then (when configured) the legacy
     /// format; the refusal is that of the format the token looks like (itsdangerous puts
@@ -193,7 +237,7 @@ impl TokenIssuer {
         Ok(claims)
     }
 
-    fn session_token(&self, claims: Claims) -> Result<VerifiedToken, TokenRefusal> {
+    fn check_issuer(&self, claims: &Claims) -> Result<(), TokenRefusal> {
         if let (Some(expected), Some(issuer), true) = (
             &self.audience.issuer,
             &claims.iss,
@@ -202,6 +246,14 @@ impl TokenIssuer {
             if expected != issuer {
                 return Err(TokenRefusal::WrongIssuer);
             }
+        }
+        Ok(())
+    }
+
+    fn session_token(&self, claims: Claims) -> Result<VerifiedToken, TokenRefusal> {
+        self.check_issuer(&claims)?;
+        if client_id(&claims).is_some() {
+            return Err(TokenRefusal::ClientToken);
         }
         if let (Some(expected), Some(_)) = (&self.audience.audience, &claims.aud) {
             if !claims.has_audience(expected) {
@@ -262,6 +314,17 @@ impl VerifiedTokens {
 
 fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
+}
+
+/// The claim that marks a service client's token (RFC 9068 §2.2), beside `sub`.
+const CLIENT_ID_CLAIM: &str = "client_id";
+
+/// The `client_id` claim, when the token has one (a service client's token).
+pub(crate) fn client_id(claims: &Claims) -> Option<&str> {
+    claims
+        .extra
+        .get(CLIENT_ID_CLAIM)
+        .map(|id| id.as_str().unwrap_or(""))
 }
 
 fn session_token(claims: Claims) -> Result<VerifiedToken, TokenRefusal> {

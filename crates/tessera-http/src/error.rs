@@ -8,7 +8,7 @@ use actix_web::error::{JsonPayloadError, PayloadError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use tessera_api::{PROBLEM_CONTENT_TYPE, Problem, codes};
+use tessera_api::{OAuthError, PROBLEM_CONTENT_TYPE, Problem, codes};
 
 /// Which `WWW-Authenticate` challenge a 401 carries: the tutorial's routes speak HTTP
 /// Basic (its clients expect it), the versioned API speaks Bearer (RFC 6750), which does
@@ -33,6 +33,8 @@ pub struct ApiError {
     retry_after: Option<i64>,
     /// Close the connection after answering: the rest of the request cannot be trusted.
     close: bool,
+    /// Answer in RFC 6749 §5.2's shape (`error`, `error_description`): the OAuth endpoints.
+    oauth: bool,
 }
 
 impl ApiError {
@@ -46,6 +48,7 @@ impl ApiError {
             allow: None,
             retry_after: None,
             close: false,
+            oauth: false,
         }
     }
 
@@ -147,6 +150,58 @@ impl ApiError {
         }
     }
 
+    /// 400 `invalid_request` (RFC 6749 §5.2): a parameter missing, repeated or malformed.
+    pub fn invalid_request(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_REQUEST, detail).in_oauth_shape()
+    }
+
+    /// 401 `invalid_client`, with the Basic challenge RFC 6749 §5.2 asks for.
+    pub fn invalid_client() -> ApiError {
+        ApiError {
+            challenge: Some(Challenge::Basic),
+            ..ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                codes::INVALID_CLIENT,
+                "client authentication failed",
+            )
+        }
+        .in_oauth_shape()
+    }
+
+    /// 400 `unsupported_grant_type`.
+    pub fn unsupported_grant_type() -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::UNSUPPORTED_GRANT_TYPE,
+            "the only grant type is client_credentials",
+        )
+        .in_oauth_shape()
+    }
+
+    /// Answers this error in the OAuth endpoints' shape (RFC 6749 §5.2) instead of a
+    /// problem body; its `error` is the OAuth code nearest to this error's.
+    pub fn in_oauth_shape(self) -> ApiError {
+        ApiError {
+            oauth: true,
+            ..self
+        }
+    }
+
+    /// The `error` of the OAuth shape: the OAuth codes as they are, the others mapped.
+    fn oauth_code(&self) -> &'static str {
+        match self.code {
+            codes::INVALID_REQUEST
+            | codes::INVALID_CLIENT
+            | codes::UNSUPPORTED_GRANT_TYPE
+            | codes::INVALID_SCOPE
+            | codes::UNSUPPORTED_TOKEN_TYPE
+            | codes::TOO_MANY_ATTEMPTS => self.code,
+            codes::SERVICE_UNAVAILABLE => "temporarily_unavailable",
+            codes::INTERNAL => "server_error",
+            _ => codes::INVALID_REQUEST,
+        }
+    }
+
     /// 404.
     pub fn not_found() -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, codes::NOT_FOUND, "no such resource")
@@ -240,15 +295,15 @@ impl ApiError {
             }
             JsonPayloadError::ContentType => ApiError::unsupported_media_type(),
             JsonPayloadError::Deserialize(e) => ApiError::invalid_body(describe_json_error(&e)),
-            JsonPayloadError::Payload(e) => ApiError::from_payload_error(e, limit),
+            JsonPayloadError::Payload(e) => ApiError::from_payload_error(&e, limit),
             _ => ApiError::invalid_body("the body could not be read"),
         }
     }
 
     /// A body whose bytes could not be read: its deadline passed ([`BodyTimedOut`]), it was
     /// too large, cut short, or not in its `Content-Encoding`.
-    fn from_payload_error(error: PayloadError, limit: usize) -> ApiError {
-        if let PayloadError::Io(e) = &error {
+    pub(crate) fn from_payload_error(error: &PayloadError, limit: usize) -> ApiError {
+        if let PayloadError::Io(e) = error {
             if let Some(BodyTimedOut(timeout)) = e.get_ref().and_then(|e| e.downcast_ref()) {
                 return ApiError::request_timeout(*timeout);
             }
@@ -333,16 +388,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let problem = Problem {
-            type_uri: format!("/problems/{}", self.code),
-            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: self.status.as_u16(),
-            detail: self.detail.clone(),
-            code: self.code.to_owned(),
-            field: self.field.map(str::to_owned),
-        };
         let mut response = HttpResponse::build(self.status);
-        response.content_type(PROBLEM_CONTENT_TYPE);
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         if let Some(value) = self.www_authenticate() {
             if let Ok(value) = HeaderValue::from_str(&value) {
@@ -358,6 +404,21 @@ impl ResponseError for ApiError {
         if self.close {
             response.force_close();
         }
+        if self.oauth {
+            return response.json(OAuthError {
+                error: self.oauth_code().to_owned(),
+                error_description: self.detail.clone(),
+            });
+        }
+        let problem = Problem {
+            type_uri: format!("/problems/{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+            field: self.field.map(str::to_owned),
+        };
+        response.content_type(PROBLEM_CONTENT_TYPE);
         response.json(problem)
     }
 }
@@ -418,6 +479,22 @@ impl From<tessera_domain::Error> for ApiError {
             Error::Internal(cause) => ApiError::internal(&cause),
             // No route rotates keys: only the CLI meets this.
             Error::RotationRefused(refusal) => ApiError::internal(&refusal.to_string()),
+            Error::InvalidClient => ApiError::invalid_client(),
+            Error::ClientNotFound => ApiError::not_found(),
+            // No route adds clients: only the CLI meets this.
+            Error::InvalidClientSetting(detail) => ApiError::invalid_body(detail),
+            Error::InvalidScope(scope) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::INVALID_SCOPE,
+                format!("the client may not ask for scope {scope:?}"),
+            )
+            .in_oauth_shape(),
+            Error::UnsupportedTokenType => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::UNSUPPORTED_TOKEN_TYPE,
+                "a service client's access token has no session to end; it expires on its own",
+            )
+            .in_oauth_shape(),
         }
     }
 }

@@ -123,6 +123,7 @@ pub fn serve(
             .wrap(from_fn(logging::observe))
             .configure(routes::health::configure)
             .configure(routes::well_known::configure)
+            .configure(routes::oauth::configure)
             // Before the `/api/v1` scope, which would answer its path with a 404.
             .configure(openapi::configure)
             .configure(routes::v1::configure)

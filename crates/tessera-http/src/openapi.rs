@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{health, v1, well_known};
+use crate::routes::{health, oauth, v1, well_known};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,6 +30,9 @@ use crate::routes::{health, v1, well_known};
         health::readyz,
         well_known::jwks,
         well_known::metadata,
+        oauth::token,
+        oauth::introspect,
+        oauth::revoke,
     ),
     components(schemas(
         tessera_api::Credentials,
@@ -41,9 +44,11 @@ use crate::routes::{health, v1, well_known};
         tessera_api::PasswordChange,
         tessera_api::AccountDeletion,
         tessera_api::SessionView,
+        tessera_api::Introspection,
+        tessera_api::OAuthError,
     )),
     modifiers(&BearerScheme),
-    tags((name = "v1", description = "The versioned API"), (name = "operations", description = "Health checks")),
+    tags((name = "v1", description = "The versioned API"), (name = "operations", description = "Health checks"), (name = "oauth", description = "Service clients: client credentials, introspection, revocation (RFC 6749, 7662, 7009)")),
 )]
 struct ApiDoc;
 

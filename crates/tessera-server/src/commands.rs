@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
-use tessera_domain::{Auth, TokenRefusal};
+use tessera_domain::{Auth, ClientSecret, ServiceClient, TokenRefusal};
 
 /// Reads a password: from a prompt without echo on a terminal, else one line of stdin.
 /// Never from a flag, where `ps` would show it.
@@ -130,6 +130,114 @@ pub fn rotate_keys(auth: &Auth, force: bool) -> anyhow::Result<String> {
     Ok(format!("rotated: {active} signs now"))
 }
 
+/// `tessera clients add NAME`: the new client's id and its secret, shown this once.
+pub fn add_client(
+    auth: &Auth,
+    name: &str,
+    audiences: &[String],
+    scopes: &[String],
+    json: bool,
+) -> anyhow::Result<String> {
+    let (client, secret) = auth.add_client(name, audiences, scopes).map_err(describe)?;
+    Ok(client_secret_shown(
+        &format!("created client {:?}", client.name),
+        &client,
+        &secret,
+        json,
+    ))
+}
+
+/// `tessera clients rotate-secret ID`: a new secret, shown this once; the old one stops.
+pub fn rotate_client_secret(auth: &Auth, id: &str, json: bool) -> anyhow::Result<String> {
+    let (client, secret) = auth.rotate_client_secret(id).map_err(describe)?;
+    Ok(client_secret_shown(
+        &format!("new secret for client {:?}", client.name),
+        &client,
+        &secret,
+        json,
+    ))
+}
+
+fn client_secret_shown(
+    headline: &str,
+    client: &ServiceClient,
+    secret: &ClientSecret,
+    json: bool,
+) -> String {
+    if json {
+        return serde_json::json!({
+            "client_id": client.id,
+            "client_secret": secret.expose(),
+        })
+        .to_string();
+    }
+    format!(
+        "{headline}\nclient_id:     {}\nclient_secret: {}\n\
+         The secret is shown only now and cannot be recovered; \
+         `tessera clients rotate-secret {}` makes a new one.",
+        client.id,
+        secret.expose(),
+        client.id
+    )
+}
+
+/// `tessera clients list [--json]`: every service client, oldest first (never a secret).
+pub fn list_clients(auth: &Auth, json: bool) -> anyhow::Result<String> {
+    let clients = auth.list_clients().map_err(describe)?;
+    let time =
+        |at: chrono::DateTime<chrono::Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if json {
+        let lines: Vec<String> = clients
+            .iter()
+            .map(|client| {
+                serde_json::json!({
+                    "client_id": client.id,
+                    "name": client.name,
+                    "audiences": client.audiences,
+                    "scopes": client.scopes,
+                    "created": time(client.created_at),
+                    "secret_set": time(client.secret_rotated_at),
+                })
+                .to_string()
+            })
+            .collect();
+        return Ok(lines.join("\n"));
+    }
+    let id_width = column_width(clients.iter().map(|c| c.id.as_str()), "CLIENT_ID");
+    let name_width = column_width(clients.iter().map(|c| c.name.as_str()), "NAME");
+    let mut table = format!(
+        "{:<id_width$}  {:<name_width$}  {:<19}  AUDIENCES / SCOPES\n",
+        "CLIENT_ID", "NAME", "CREATED"
+    );
+    for client in &clients {
+        table.push_str(&format!(
+            "{:<id_width$}  {:<name_width$}  {:<19}  {} / {}\n",
+            client.id,
+            client.name,
+            client.created_at.format("%Y-%m-%d %H:%M:%S"),
+            dash_if_empty(&client.audiences),
+            dash_if_empty(&client.scopes),
+        ));
+    }
+    table.push_str(&format!("{} client(s); times in UTC", clients.len()));
+    Ok(table)
+}
+
+fn dash_if_empty(list: &[String]) -> String {
+    if list.is_empty() {
+        "-".to_owned()
+    } else {
+        list.join(" ")
+    }
+}
+
+/// `tessera clients delete ID`: its secret stops, and its tokens stop introspecting as
+/// active, on every process within a sync interval.
+pub fn delete_client(auth: &Auth, id: &str) -> anyhow::Result<String> {
+    let client = auth.delete_client(id).map_err(describe)?;
+    Ok(format!("deleted client {:?} ({})", client.name, client.id))
+}
+
 /// Which user an operator means: by name, or by id (which reaches either of two users
 /// whose names became look-alikes).
 #[derive(Debug, Clone)]
@@ -223,6 +331,9 @@ fn describe(error: tessera_domain::Error) -> anyhow::Error {
     use tessera_domain::Error;
     match error {
         Error::UserNotFound => anyhow::anyhow!("no such user"),
+        Error::ClientNotFound => {
+            anyhow::anyhow!("no such client: `tessera clients list` shows them")
+        }
         other => anyhow::anyhow!(other.to_string()),
     }
 }

@@ -60,6 +60,55 @@ enum Command {
     /// EdDSA or ES256).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Service clients: backend jobs that get access tokens at /oauth/token (client
+    /// credentials) and may introspect and revoke tokens.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientsCommand {
+    /// Add a confidential client; prints its client_id and client_secret, the secret only
+    /// this once (only its hash is stored).
+    #[command(
+        after_help = "Example: tessera clients add billing-job --audience billing-api --scope invoices:read --json"
+    )]
+    Add {
+        /// The operator's name for the client.
+        name: String,
+        /// An audience its tokens may name (`aud`); repeat for several. None: the
+        /// configured TESSERA_AUDIENCE, if any.
+        #[arg(long = "audience", value_name = "AUD")]
+        audiences: Vec<String>,
+        /// A scope it may ask for; repeat for several.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// Print {"client_id": …, "client_secret": …} only.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the clients (never their secrets).
+    #[command(after_help = "Example: tessera clients list --json")]
+    List {
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a client: its secret and its tokens stop.
+    #[command(after_help = "Example: tessera clients delete svc_3q2T9vKf1m0aBcDe")]
+    Delete {
+        /// The client_id.
+        id: String,
+    },
+    /// Give a client a new secret (printed once); the old one stops.
+    #[command(after_help = "Example: tessera clients rotate-secret svc_3q2T9vKf1m0aBcDe --json")]
+    RotateSecret {
+        /// The client_id.
+        id: String,
+        /// Print {"client_id": …, "client_secret": …} only.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -316,6 +365,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let output = match command {
                 KeysCommand::List { json } => commands::list_keys(&auth, json)?,
                 KeysCommand::Rotate { force } => commands::rotate_keys(&auth, force)?,
+            };
+            println!("{output}");
+            Ok(())
+        }
+        Command::Clients(command) => {
+            // Only adding may start a new database, as for users.
+            let auth = match command {
+                ClientsCommand::Add { .. } => startup::auth(&config)?,
+                _ => startup::existing_auth(&config)?,
+            };
+            let output = match command {
+                ClientsCommand::Add {
+                    name,
+                    audiences,
+                    scopes,
+                    json,
+                } => commands::add_client(&auth, &name, &audiences, &scopes, json)?,
+                ClientsCommand::List { json } => commands::list_clients(&auth, json)?,
+                ClientsCommand::Delete { id } => commands::delete_client(&auth, &id)?,
+                ClientsCommand::RotateSecret { id, json } => {
+                    commands::rotate_client_secret(&auth, &id, json)?
+                }
             };
             println!("{output}");
             Ok(())

@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use anyhow::Context;
 use tessera_domain::{
-    Accounts, Auth, IssuerAndAudience, KeyPolicy, Limits, PasswordHasher, RevokedSessions,
+    Accounts, Auth, Clients, IssuerAndAudience, KeyPolicy, Limits, PasswordHasher, RevokedSessions,
     SessionPolicy, Sessions, SigningKeys, Throttle, TokenIssuer, UserCache,
 };
 use tessera_http::{AppState, HashingPool, HttpSettings, Metrics, PoolUsage};
@@ -87,9 +87,10 @@ fn auth_over(
         },
         keys,
     );
+    let clients = Clients::new(Arc::new(database.clone()));
     let accounts = Accounts::new(Arc::new(database), PasswordHasher::new(config.bcrypt_cost));
     let users = UserCache::new(Duration::from_secs(config.revocation_sync_interval));
-    Auth::new(accounts, sessions, limits, tokens, users)
+    Auth::new(accounts, sessions, limits, tokens, users, clients)
         .with_signing_keys(signing_keys)
         .context("cannot prepare the signing keys")
 }

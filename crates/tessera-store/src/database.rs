@@ -4,14 +4,14 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use tessera_domain::{
-    ImportOutcome, ImportedUser, NewUser, Rotation, Session, SessionId, SessionRepository,
-    SigningKeyRepository, StoreError, StoredSession, StoredSigningKey, ThrottleRepository,
-    ThrottleState, User, UserId, UserRepository, Username,
+    ClientRepository, ImportOutcome, ImportedUser, NewUser, Rotation, Session, SessionId,
+    SessionRepository, SigningKeyRepository, StoreError, StoredClient, StoredSession,
+    StoredSigningKey, ThrottleRepository, ThrottleState, User, UserId, UserRepository, Username,
 };
 
 use crate::error::to_store_error;
 use crate::models::{NewUserRow, SessionRow};
-use crate::{Backend, DbConnection, Error, sessions, signing_keys, throttle, users};
+use crate::{Backend, DbConnection, Error, clients, sessions, signing_keys, throttle, users};
 
 /// Sizing of the connection pool.
 #[derive(Debug, Clone)]
@@ -443,5 +443,32 @@ impl SigningKeyRepository for Database {
 
     fn delete_signing_keys_removed_before(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         self.with(|conn| signing_keys::delete_removed_before(conn, now))
+    }
+}
+
+impl ClientRepository for Database {
+    fn insert_client(&self, client: &StoredClient) -> Result<(), StoreError> {
+        self.with(|conn| clients::insert(conn, client))
+    }
+
+    fn find_client(&self, id: &str) -> Result<Option<StoredClient>, StoreError> {
+        self.with(|conn| clients::by_id(conn, id))
+    }
+
+    fn list_clients(&self) -> Result<Vec<StoredClient>, StoreError> {
+        self.with(clients::all)
+    }
+
+    fn delete_client(&self, id: &str) -> Result<bool, StoreError> {
+        self.with(|conn| clients::delete(conn, id))
+    }
+
+    fn replace_client_secret(
+        &self,
+        id: &str,
+        secret_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.with(|conn| clients::replace_secret(conn, id, secret_hash, at.naive_utc()))
     }
 }

@@ -8,6 +8,7 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
 compile_error!("enable at least one database backend: features `sqlite`, `postgres` or `mysql`");
 
+mod clients;
 mod connection;
 mod database;
 mod error;

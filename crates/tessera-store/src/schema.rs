@@ -10,6 +10,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    service_clients (id) {
+        id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        audiences -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        secret_rotated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Text,
         user_id -> Integer,
@@ -64,6 +76,7 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
+    service_clients,
     sessions,
     signing_keys,
     spent_refresh_secrets,

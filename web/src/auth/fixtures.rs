@@ -33,5 +33,6 @@ pub fn response(iat: i64, exp: i64, refresh: Option<&str>) -> TokenResponse {
         token_type: "Bearer".into(),
         expires_in: exp - iat,
         refresh_token: refresh.map(str::to_owned),
+        scope: None,
     }
 }

@@ -2,6 +2,7 @@
 //! call off the async workers, and maps the result to a response.
 
 pub(crate) mod health;
+pub(crate) mod oauth;
 pub(crate) mod tutorial;
 pub(crate) mod v1;
 pub(crate) mod well_known;

@@ -137,6 +137,7 @@ fn token_response(
         token_type: "Bearer".to_owned(),
         expires_in: state.auth.token_ttl().num_seconds(),
         refresh_token: signed_in.refresh_token.map(|r| r.expose().to_owned()),
+        scope: None,
     });
     no_store(&mut response);
     Ok(response)

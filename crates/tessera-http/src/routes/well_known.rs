@@ -11,6 +11,9 @@ use crate::error::ApiError;
 use crate::routes::resource;
 use crate::state::AppState;
 
+/// How service clients authenticate at the OAuth endpoints (RFC 6749 §2.3.1).
+const CLIENT_AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+
 /// Where the JWKS is served, below the issuer.
 pub(crate) const JWKS_PATH: &str = "/.well-known/jwks.json";
 
@@ -51,8 +54,10 @@ pub(crate) async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     get,
     path = "/.well-known/oauth-authorization-server",
     tag = "operations",
-    description = "Authorization server metadata (RFC 8414): the issuer, the JWKS and the \
-                   signing algorithms. 404 when no issuer is configured.",
+    description = "Authorization server metadata (RFC 8414): the issuer, the JWKS, the \
+                   signing algorithms, and the token, introspection and revocation endpoints \
+                   with their grant type and client authentication methods. 404 when no \
+                   issuer is configured.",
     responses(
         (status = 200, description = "The metadata", body = Object),
         (status = 404, description = "No issuer is configured", body = tessera_api::Problem, content_type = "application/problem+json")
@@ -83,6 +88,13 @@ pub(crate) async fn metadata(state: web::Data<AppState>) -> Result<HttpResponse,
         // Not registered by RFC 8414, which allows additions.
         "access_token_signing_alg_values_supported": algorithms,
         "service_documentation": format!("{issuer}/api/v1/openapi.json"),
+        "token_endpoint": format!("{issuer}/oauth/token"),
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "introspection_endpoint": format!("{issuer}/oauth/introspect"),
+        "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "revocation_endpoint": format!("{issuer}/oauth/revoke"),
+        "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
     });
     Ok(HttpResponse::Ok()
         .insert_header(cache_control(&state))

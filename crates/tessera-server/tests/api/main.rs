@@ -46,6 +46,7 @@ mod integrating;
 mod keys;
 mod legacy;
 mod limits;
+mod oauth;
 mod observability;
 mod platform;
 mod proxies;

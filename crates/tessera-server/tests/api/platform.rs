@@ -187,6 +187,7 @@ async fn an_unreachable_database_is_a_503_not_a_hang() {
         10,
         20,
     );
+    let clients = tessera_domain::Clients::new(Arc::new(database.clone()));
     let accounts =
         tessera_domain::Accounts::new(Arc::new(database), tessera_domain::PasswordHasher::new(4));
     let keys = tessera_token::KeySet::new(tessera_token::Key::new(
@@ -199,6 +200,7 @@ async fn an_unreachable_database_is_a_503_not_a_hang() {
         limits,
         tessera_domain::TokenIssuer::new(keys, chrono::Duration::minutes(10)),
         tessera_domain::UserCache::new(Duration::from_secs(2)),
+        clients,
     );
     let state = tessera_http::AppState {
         auth,

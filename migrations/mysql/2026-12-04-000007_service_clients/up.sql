@@ -1,0 +1,13 @@
+-- Service clients (OAuth 2.0 confidential clients): backend jobs that get access tokens
+-- with the client-credentials grant. `id` is the client_id; only the SHA-256 of the client
+-- secret is kept (the secret is 256 random bits, so a slow hash would add nothing).
+-- `audiences` and `scopes` are what the client may ask for, space-separated.
+CREATE TABLE service_clients (
+    id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+    name VARCHAR(128) NOT NULL,
+    secret_hash VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    audiences TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    created_at DATETIME(6) NOT NULL,
+    secret_rotated_at DATETIME(6) NOT NULL
+) ENGINE = InnoDB;
