@@ -80,9 +80,10 @@ test() {
   cargo_install diesel_cli "$(locked_version diesel)" diesel --no-default-features --features sqlite-bundled,postgres,mysql
   # Pinned: itsdangerous 1.1 is the last with TimedJSONWebSignatureSerializer; passlib 1.7.4
   # does not start with bcrypt 5.
-  # cryptography gives PyJWT its EdDSA and ES256.
+  # cryptography gives PyJWT its EdDSA and ES256. Authlib (its OAuth 2.0 client) and
+  # requests are the service-client peers of tests/peers/oauth_client.py.
   py_install itsdangerous==1.1.0 passlib==1.7.4 bcrypt==4.0.1 PyJWT==2.10.1 schemathesis==4.32.5 \
-    cryptography==50.0.2
+    cryptography==50.0.2 Authlib==1.9.10 requests==2.34.2
   # npm's jose, the Node verifier the integration guide's snippet uses (tests/peers/).
   local jose=6.2.18
   if ! grep -qs "\"version\": \"$jose\"" target/tools/jose/node_modules/jose/package.json; then

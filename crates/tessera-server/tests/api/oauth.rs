@@ -2,37 +2,54 @@
 //! client-credentials grant, introspection and revocation, and what a hostile caller tries
 //! at each.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tessera_store::Backend;
 
-use crate::helpers::{PASSWORD, SECRET, TTL, TestApp, header, json_of, spawn, spawn_with};
+use crate::helpers::{
+    PASSWORD, SECRET, TTL, TestApp, eventually, header, json_of, python, spawn, spawn_with,
+};
+use crate::process::Tessera;
 
-/// Runs `tessera clients …` against the app's database, as an operator would.
-pub fn clients_command(app: &TestApp, args: &[&str]) -> std::process::Output {
+/// Runs `tessera clients …` against a database, as an operator would.
+fn clients_cli(database_url: &str, data_dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_tessera"))
         .arg("clients")
         .args(args)
-        .env("DATABASE_URL", app.config.database_url.as_deref().unwrap())
-        .env("TESSERA_DATA_DIR", &app.config.data_dir)
+        .env("DATABASE_URL", database_url)
+        .env("TESSERA_DATA_DIR", data_dir)
         .env("TESSERA_SECRET_KEY", SECRET)
         .env("TESSERA_LOG", "warn")
         .output()
         .expect("the tessera binary runs")
 }
 
-/// A client made with `tessera clients add NAME --json` and `extra` flags: (id, secret).
-pub fn add_client(app: &TestApp, name: &str, extra: &[&str]) -> (String, String) {
-    let mut args = vec!["add", name, "--json"];
-    args.extend_from_slice(extra);
-    let output = clients_command(app, &args);
+/// `tessera clients …` against the app's database.
+fn clients_command(app: &TestApp, args: &[&str]) -> std::process::Output {
+    clients_cli(
+        app.config.database_url.as_deref().unwrap(),
+        &app.config.data_dir,
+        args,
+    )
+}
+
+/// The (id, secret) that `tessera clients add … --json` printed.
+fn added_client(output: &std::process::Output) -> (String, String) {
     assert!(output.status.success(), "{output:?}");
     let printed: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
     let id = printed["client_id"].as_str().unwrap().to_owned();
     let secret = printed["client_secret"].as_str().unwrap().to_owned();
     (id, secret)
+}
+
+/// A client made with `tessera clients add NAME --json` and `extra` flags: (id, secret).
+fn add_client(app: &TestApp, name: &str, extra: &[&str]) -> (String, String) {
+    let mut args = vec!["add", name, "--json"];
+    args.extend_from_slice(extra);
+    added_client(&clients_command(app, &args))
 }
 
 /// `POST path` with a form, the client authenticating by HTTP Basic.
@@ -328,7 +345,7 @@ async fn client_tokens_open_no_user_routes_and_end_with_their_client(backend: Ba
     let deleted = clients_command(&app, &["delete", &id]);
     assert!(deleted.status.success(), "{deleted:?}");
     // The CLI is another process: this one learns of it with the next sync.
-    let ended = crate::helpers::eventually(Duration::from_secs(10), async || {
+    let ended = eventually(Duration::from_secs(10), async || {
         introspect(&app, watcher, token).await == json!({"active": false})
     })
     .await;
@@ -512,7 +529,7 @@ async fn the_clients_commands_manage_clients(backend: Backend) {
     };
     assert_eq!(grant(new_secret).await.unwrap().status(), 200);
     // The CLI is another process: this one learns of the new secret with the next sync.
-    let old_refused = crate::helpers::eventually(Duration::from_secs(10), async || {
+    let old_refused = eventually(Duration::from_secs(10), async || {
         grant(old_secret.clone()).await.unwrap().status() == 401
     })
     .await;
@@ -548,3 +565,109 @@ backend_tests!(
     the_metadata_lists_the_oauth_endpoints,
     the_clients_commands_manage_clients,
 );
+
+/// The peers of the issue, on PostgreSQL with two processes: Authlib's OAuth 2.0 client gets
+/// a token from process A and calls a route that PyJWT protects with the JWKS; requests
+/// introspects on process B a user's token that signs out on A (inactive within the sync
+/// bound), and revokes on B a refresh token, which then fails on A.
+#[cfg(feature = "postgres")]
+#[actix_web::test]
+async fn python_clients_across_two_processes_on_postgres() {
+    let Some(database) = tessera_store::testing::TestDatabase::create(Backend::Postgres) else {
+        return;
+    };
+    let Some(python) = python() else {
+        return;
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/oauth_client.py");
+    let peer = |args: &[&str]| -> Value {
+        let output = Command::new(&python)
+            .arg(&script)
+            .args(args)
+            .output()
+            .expect("python runs");
+        assert!(output.status.success(), "{output:?}");
+        serde_json::from_slice(&output.stdout).expect("one JSON object")
+    };
+    let issuer = "http://tessera.test";
+    let env = [
+        ("TESSERA_SIGNING_ALG", "EdDSA"),
+        ("TESSERA_ISSUER", issuer),
+        ("TESSERA_REVOCATION_SYNC_INTERVAL", "1"),
+    ];
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let a = Tessera::start_with(database.url(), dir_a.path(), &env);
+    let b = Tessera::start_with(database.url(), dir_b.path(), &env);
+    let (id, secret) = added_client(&clients_cli(
+        database.url(),
+        dir_a.path(),
+        &["add", "orders-job", "--audience", "orders-api", "--json"],
+    ));
+
+    let granted = peer(&["grant", &a.base, &id, &secret, issuer, "orders-api"]);
+    assert_eq!(granted["token_type"], "Bearer");
+    assert_eq!(granted["with_token"], 200, "{granted}");
+    assert_eq!(granted["caller"], id.as_str());
+    assert_eq!(granted["without_token"], 401);
+    let own = peer(&[
+        "introspect",
+        &b.base,
+        &id,
+        &secret,
+        granted["access_token"].as_str().unwrap(),
+    ]);
+    assert_eq!(own["client_id"], id.as_str());
+
+    let client = reqwest::Client::new();
+    assert_eq!(
+        client
+            .post(a.url("/api/users"))
+            .json(&json!({"username": "ann", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let sign_in = || async {
+        json_of(client.post(a.url("/api/v1/tokens")).json(&json!({
+            "username": "ann", "password": PASSWORD
+        })))
+        .await
+    };
+    let first = sign_in().await;
+    let access = first["access_token"].as_str().unwrap();
+    let live = peer(&["introspect", &b.base, &id, &secret, access]);
+    assert_eq!(live["active"], true, "{live}");
+    assert_eq!(live["username"], "ann");
+    let logout = client
+        .post(a.url("/api/v1/logout"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    let inactive_on_b = eventually(Duration::from_secs(10), async || {
+        peer(&["introspect", &b.base, &id, &secret, access]) == json!({"active": false})
+    })
+    .await;
+    assert!(
+        inactive_on_b,
+        "B learns of A's logout within the sync bound"
+    );
+
+    let second = sign_in().await;
+    let refresh = second["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        peer(&["revoke", &b.base, &id, &secret, refresh])["status"],
+        200
+    );
+    let refreshed = client
+        .post(a.url("/api/v1/tokens/refresh"))
+        .json(&json!({ "refresh_token": refresh }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), 401, "revoked on B, refused on A");
+}
