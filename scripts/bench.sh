@@ -5,7 +5,9 @@
 #   BENCH_ROUNDS=5 BENCH_SECONDS=10 scripts/bench.sh    more and longer load runs
 #   BENCH_HTTP_ROUNDS, BENCH_HTTP_SECONDS                the same for section 2 alone
 #   BENCH_ONLY=tokens,http scripts/bench.sh             some sections only (tokens,
-#       http, signin, isolation, footprint, profile); the document is still rewritten
+#       http, signin, isolation, footprint, profile, oauth); the document is still
+#       rewritten, the other sections carried over from the last raw results in
+#       $BENCH_TARGET_DIR, else kept as the document shows them
 #
 # It expects target/release/tessera (the Makefile's `bench: build` makes it), builds the
 # bench-only examples of tessera-http (the ceiling server, the bcrypt timer) and the

@@ -371,6 +371,77 @@ mod tests {
         }
     }
 
+    /// A store that counts lookups and holds one client, `svc_known`, secret `right`.
+    #[derive(Default)]
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl ClientRepository for Counting {
+        fn insert_client(&self, _: &StoredClient) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn find_client(&self, id: &str) -> Result<Option<StoredClient>, StoreError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let now = Utc::now();
+            Ok((id == "svc_known").then(|| StoredClient {
+                client: ServiceClient {
+                    id: id.to_owned(),
+                    name: "known".into(),
+                    audiences: Vec::new(),
+                    scopes: Vec::new(),
+                    created_at: now,
+                    secret_rotated_at: now,
+                },
+                secret_hash: hash_secret("right"),
+            }))
+        }
+        fn list_clients(&self) -> Result<Vec<StoredClient>, StoreError> {
+            Ok(Vec::new())
+        }
+        fn delete_client(&self, _: &str) -> Result<bool, StoreError> {
+            Ok(false)
+        }
+        fn replace_client_secret(
+            &self,
+            _: &str,
+            _: &str,
+            _: DateTime<Utc>,
+        ) -> Result<bool, StoreError> {
+            Ok(false)
+        }
+    }
+
+    #[test]
+    fn oversized_and_empty_ids_are_never_looked_up() {
+        let store = Arc::new(Counting::default());
+        let clients = Clients::new(store.clone());
+        let lookups = || store.0.load(std::sync::atomic::Ordering::SeqCst);
+        for id in [
+            String::new(),
+            "s".repeat(MAX_CLIENT_ID + 1),
+            "x".repeat(1 << 20),
+        ] {
+            let presented = ClientCredentials {
+                id: &id,
+                secret: "right",
+            };
+            assert_eq!(clients.authenticate(presented).unwrap(), None);
+        }
+        assert_eq!(lookups(), 0);
+        let known = |secret| ClientCredentials {
+            id: "svc_known",
+            secret,
+        };
+        assert!(clients.authenticate(known("right")).unwrap().is_some());
+        assert_eq!(lookups(), 1);
+        assert!(
+            clients.authenticate(known("right")).unwrap().is_some(),
+            "from memory"
+        );
+        assert_eq!(lookups(), 1);
+        assert_eq!(clients.authenticate(known("wrong")).unwrap(), None);
+        assert_eq!(lookups(), 2, "a mismatch is checked against the store");
+    }
+
     #[test]
     fn secrets_and_credentials_never_show_in_debug() {
         let secret = ClientSecret("s3cret-value".into());
