@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::random::secret_digest;
 use crate::{Error, StoreError, random_token};
 
 /// A service client as the operator sees it.
@@ -130,13 +130,6 @@ impl std::fmt::Debug for Clients {
     }
 }
 
-fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// RFC 6749 §3.3 `scope-token`: `%x21 / %x23-5B / %x5D-7E`, here at most [`MAX_SCOPE`].
 fn is_scope_token(scope: &str) -> bool {
     !scope.is_empty()
@@ -225,7 +218,7 @@ impl Clients {
         };
         let stored = StoredClient {
             client: client.clone(),
-            secret_hash: hash_secret(secret.expose()),
+            secret_hash: secret_digest(secret.expose()),
         };
         self.repository.insert_client(&stored)?;
         self.remember(stored);
@@ -264,7 +257,7 @@ impl Clients {
         now: DateTime<Utc>,
     ) -> Result<(ServiceClient, ClientSecret), Error> {
         let secret = ClientSecret(random_token::<32>()?);
-        let hash = hash_secret(secret.expose());
+        let hash = secret_digest(secret.expose());
         if !self.repository.replace_client_secret(id, &hash, now)? {
             return Err(Error::ClientNotFound);
         }
@@ -288,7 +281,7 @@ impl Clients {
         if credentials.id.is_empty() || credentials.id.len() > MAX_CLIENT_ID {
             return Ok(None);
         }
-        let presented = hash_secret(credentials.secret);
+        let presented = secret_digest(credentials.secret);
         let matches = |stored: &StoredClient| {
             bool::from(presented.as_bytes().ct_eq(stored.secret_hash.as_bytes()))
         };
@@ -391,7 +384,7 @@ mod tests {
                     created_at: now,
                     secret_rotated_at: now,
                 },
-                secret_hash: hash_secret("right"),
+                secret_hash: secret_digest("right"),
             }))
         }
         fn list_clients(&self) -> Result<Vec<StoredClient>, StoreError> {

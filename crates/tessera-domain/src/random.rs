@@ -13,6 +13,16 @@ pub fn random_token<const N: usize>() -> Result<String, Error> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// The hex SHA-256 under which a random secret (a refresh or client secret) is stored. The
+/// secrets carry 256 random bits, so a fast hash suffices: nothing can be guessed from it.
+pub(crate) fn secret_digest(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

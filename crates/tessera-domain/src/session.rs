@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::random::secret_digest;
 use crate::{Error, SessionId, StoreError, UserId, random_token};
 
 /// A session as the user may see it.
@@ -168,13 +168,6 @@ impl std::fmt::Debug for Sessions {
     }
 }
 
-fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 impl Sessions {
     /// Sessions over `repository`; revocations are also recorded in `revoked`, the
     /// in-memory list the token check consults.
@@ -222,7 +215,7 @@ impl Sessions {
         };
         let secret = random_token::<32>()?;
         self.repository
-            .insert_session(&session, &hash_secret(&secret))?;
+            .insert_session(&session, &secret_digest(&secret))?;
         if self.policy.max_per_user > 0 {
             let ended =
                 self.repository
@@ -256,7 +249,7 @@ impl Sessions {
             self.end(&id, now)?;
             return Ok(Err(RefreshRefusal::Expired));
         }
-        let presented = hash_secret(secret);
+        let presented = secret_digest(secret);
         let current = bool::from(presented.as_bytes().ct_eq(stored.refresh_hash.as_bytes()));
         if !current {
             if !self.repository.is_spent_refresh_hash(&id, &presented)? {
@@ -268,7 +261,7 @@ impl Sessions {
         let rotated = self.repository.rotate_refresh_hash(
             &id,
             &presented,
-            &hash_secret(&new_secret),
+            &secret_digest(&new_secret),
             now,
             session.expires_at,
         )?;
@@ -298,7 +291,7 @@ impl Sessions {
         if stored.session.revoked_at.is_some() {
             return Ok(false);
         }
-        let presented = hash_secret(secret);
+        let presented = secret_digest(secret);
         let current = bool::from(presented.as_bytes().ct_eq(stored.refresh_hash.as_bytes()));
         if !current && !self.repository.is_spent_refresh_hash(&id, &presented)? {
             return Ok(false);

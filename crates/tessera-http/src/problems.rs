@@ -85,3 +85,36 @@ impl IntoResponses for Unavailable {
         one(503, problem("The database cannot be reached"))
     }
 }
+
+/// 401, 413, 429 and 503 of the OAuth endpoints, in RFC 6749 §5.2's shape.
+pub(crate) struct OAuthFailures;
+
+impl IntoResponses for OAuthFailures {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let oauth = |description: &str| {
+            let body = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("OAuthError")))
+                .build();
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/json", body)
+        };
+        let mut responses = one(
+            401,
+            oauth("`invalid_client`: an unknown client id or a wrong secret"),
+        );
+        responses.extend(one(
+            413,
+            oauth("`invalid_request`: the form is over 16 KiB"),
+        ));
+        responses.extend(one(
+            429,
+            oauth("`too_many_attempts`: repeated failed client authentications; see Retry-After"),
+        ));
+        responses.extend(one(
+            503,
+            oauth("`temporarily_unavailable`: the database cannot be reached"),
+        ));
+        responses
+    }
+}

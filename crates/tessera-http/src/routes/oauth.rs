@@ -14,6 +14,7 @@ use crate::auth::request_credentials;
 use crate::authorization::Credentials;
 use crate::blocking::blocking;
 use crate::error::{ApiError, Challenge};
+use crate::problems::OAuthFailures;
 use crate::routes::resource;
 use crate::routes::tutorial::no_store;
 use crate::state::AppState;
@@ -166,9 +167,7 @@ async fn client_request(
     responses(
         (status = 200, description = "An access token for the client", body = tessera_api::TokenResponse),
         (status = 400, description = "`invalid_request`, `unsupported_grant_type` or `invalid_scope`", body = tessera_api::OAuthError),
-        (status = 401, description = "`invalid_client`", body = tessera_api::OAuthError),
-        (status = 429, description = "`too_many_attempts`: see `Retry-After`", body = tessera_api::OAuthError),
-        (status = 503, description = "`temporarily_unavailable`", body = tessera_api::OAuthError)
+        OAuthFailures
     )
 )]
 /// `POST /oauth/token`.
@@ -216,9 +215,7 @@ pub(crate) async fn token(
     responses(
         (status = 200, description = "What the token is", body = tessera_api::Introspection),
         (status = 400, description = "`invalid_request`", body = tessera_api::OAuthError),
-        (status = 401, description = "`invalid_client`", body = tessera_api::OAuthError),
-        (status = 429, description = "`too_many_attempts`", body = tessera_api::OAuthError),
-        (status = 503, description = "`temporarily_unavailable`", body = tessera_api::OAuthError)
+        OAuthFailures
     )
 )]
 /// `POST /oauth/introspect`.
@@ -271,9 +268,7 @@ fn described(token: ActiveToken) -> Introspection {
     responses(
         (status = 200, description = "Revoked, or nothing to revoke"),
         (status = 400, description = "`invalid_request` or `unsupported_token_type`", body = tessera_api::OAuthError),
-        (status = 401, description = "`invalid_client`", body = tessera_api::OAuthError),
-        (status = 429, description = "`too_many_attempts`", body = tessera_api::OAuthError),
-        (status = 503, description = "`temporarily_unavailable`", body = tessera_api::OAuthError)
+        OAuthFailures
     )
 )]
 /// `POST /oauth/revoke`.
