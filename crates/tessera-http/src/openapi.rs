@@ -46,6 +46,8 @@ use crate::routes::{health, oauth, v1, well_known};
         tessera_api::SessionView,
         tessera_api::Introspection,
         tessera_api::OAuthError,
+        oauth::TokenForm,
+        oauth::TokenParameterForm,
     )),
     modifiers(&BearerScheme),
     tags((name = "v1", description = "The versioned API"), (name = "operations", description = "Health checks"), (name = "oauth", description = "Service clients: client credentials, introspection, revocation (RFC 6749, 7662, 7009)")),

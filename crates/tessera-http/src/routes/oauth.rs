@@ -89,6 +89,35 @@ impl Form {
     }
 }
 
+/// `POST /oauth/token`'s form, for the OpenAPI document; the handler reads forms itself
+/// ([`Form`]), to refuse repeated parameters.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct TokenForm {
+    /// `client_credentials`.
+    grant_type: String,
+    /// Space-separated scopes, each registered for the client.
+    scope: Option<String>,
+    /// With `client_secret`, instead of HTTP Basic (`client_secret_post`).
+    client_id: Option<String>,
+    /// With `client_id`.
+    client_secret: Option<String>,
+}
+
+/// The form of `POST /oauth/introspect` and `POST /oauth/revoke`, for the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct TokenParameterForm {
+    /// The access or refresh token.
+    token: String,
+    /// `access_token` or `refresh_token`; not needed, the token's form says which.
+    token_type_hint: Option<String>,
+    /// With `client_secret`, instead of HTTP Basic (`client_secret_post`).
+    client_id: Option<String>,
+    /// With `client_id`.
+    client_secret: Option<String>,
+}
+
 /// The client's id and secret: HTTP Basic (`client_secret_basic`, each part form-encoded
 /// first, RFC 6749 §2.3.1) or the form's `client_id` and `client_secret`
 /// (`client_secret_post`); using both in one request is refused (§2.3).
@@ -163,7 +192,7 @@ async fn client_request(
                    optionally `scope`; the client authenticates by HTTP Basic or with \
                    `client_id` and `client_secret` in the form. Failed authentications are \
                    throttled per client id and address.",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "An access token for the client", body = tessera_api::TokenResponse),
         (status = 400, description = "`invalid_request`, `unsupported_grant_type` or `invalid_scope`", body = tessera_api::OAuthError),
@@ -211,7 +240,7 @@ pub(crate) async fn token(
                    `{\"active\": false}`. Revocation counts exactly as for the API's own \
                    token check: at once on the process that revoked, within \
                    `revocation_sync_interval` elsewhere.",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = TokenParameterForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "What the token is", body = tessera_api::Introspection),
         (status = 400, description = "`invalid_request`", body = tessera_api::OAuthError),
@@ -264,7 +293,7 @@ fn described(token: ActiveToken) -> Introspection {
                    live access token ends its session; an unknown or invalid token changes \
                    nothing and is answered 200 all the same. A service client's own access \
                    token has no session: `unsupported_token_type`.",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = TokenParameterForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Revoked, or nothing to revoke"),
         (status = 400, description = "`invalid_request` or `unsupported_token_type`", body = tessera_api::OAuthError),
