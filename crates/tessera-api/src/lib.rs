@@ -136,8 +136,59 @@ pub struct OAuthError {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefreshRequest {
-    /// The refresh token of the last token response.
-    pub refresh_token: String,
+    /// The refresh token of the last token response; omitted by a browser session, whose
+    /// refresh token travels only in its HttpOnly cookie.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(required = false, nullable = false))]
+    pub refresh_token: Option<String>,
+}
+
+/// How a sign-in hands over its refresh token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum SessionDelivery {
+    /// In the response body (API clients).
+    #[default]
+    Body,
+    /// Only as an HttpOnly cookie, with a session cookie for forward auth (browsers).
+    Cookie,
+}
+
+/// `POST /api/v1/tokens`: the credentials, and how the session is handed over.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignInRequest {
+    /// The account name.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "miguel", min_length = 1, max_length = 32)
+    )]
+    pub username: String,
+    /// The password in clear text.
+    #[cfg_attr(feature = "openapi", schema(example = "correct horse battery staple"))]
+    pub password: String,
+    /// `body` (the default) or `cookie`.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = false))]
+    pub session: SessionDelivery,
+}
+
+impl std::fmt::Debug for SignInRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInRequest")
+            .field("username", &self.username)
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `GET /api/v1/forward-auth/redirect`: where the sign-in page may send the user back to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RedirectTarget {
+    /// The URL, as validated against the allowed forward-auth domains.
+    pub url: String,
 }
 
 impl std::fmt::Debug for RefreshRequest {
@@ -277,6 +328,12 @@ pub mod codes {
     pub const INVALID_SCOPE: &str = "invalid_scope";
     /// OAuth (RFC 7009): a token revocation does not end.
     pub const UNSUPPORTED_TOKEN_TYPE: &str = "unsupported_token_type";
+    /// A cookie-authenticated request from another site (`Origin` or `Sec-Fetch-Site`).
+    pub const CROSS_SITE_REQUEST: &str = "cross_site_request";
+    /// Forward auth: the signed-in user may not enter that host.
+    pub const ACCESS_DENIED: &str = "access_denied";
+    /// A return URL (`rd`) on a host outside the allowed forward-auth domains.
+    pub const REDIRECT_NOT_ALLOWED: &str = "redirect_not_allowed";
     /// Too many attempts from this client or on this account; see `Retry-After`.
     pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
     /// The database cannot be reached right now.

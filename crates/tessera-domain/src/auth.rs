@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::accounts::Accounts;
 use crate::clients::{ClientCredentials, ClientSecret, Clients, ServiceClient};
+use crate::forward_auth::{ForwardAuthPolicy, ForwardDecision};
 use crate::signing_keys::{SigningKeyInfo, SigningKeys};
 use crate::tokens::superseded;
 use crate::{
@@ -70,6 +71,21 @@ pub enum TokenCheck {
     /// The token holds so far; [`Auth::finish_token_check`] must read its user.
     NeedsUser(VerifiedToken),
 }
+
+/// What a forward-auth request presents as proof of a sign-in.
+#[derive(Debug, Clone, Copy)]
+pub enum Credential<'a> {
+    /// An access token (`Authorization: Bearer`).
+    Bearer(&'a str),
+    /// A browser session's cookie.
+    SessionCookie(&'a str),
+    /// Nothing.
+    None,
+}
+
+/// How long the token forward auth hands to an upstream lives, at most: the upstream
+/// reads it once, as the request passes.
+const UPSTREAM_TOKEN_TTL_SECONDS: i64 = 60;
 
 /// An access token from the client-credentials grant.
 #[derive(Debug)]
@@ -172,6 +188,7 @@ pub struct Auth {
     users: UserCache,
     clients: Clients,
     signing_keys: Option<SigningKeys>,
+    forward_auth: ForwardAuthPolicy,
 }
 
 impl Auth {
@@ -193,7 +210,14 @@ impl Auth {
             users,
             clients,
             signing_keys: None,
+            forward_auth: ForwardAuthPolicy::default(),
         }
+    }
+
+    /// Guards what `policy` says for reverse proxies (no host at all by default).
+    pub fn with_forward_auth(mut self, policy: ForwardAuthPolicy) -> Auth {
+        self.forward_auth = policy;
+        self
     }
 
     /// Signs with the stored keys of `signing_keys` (made or rotated first, as its policy
@@ -343,6 +367,77 @@ impl Auth {
             access_token,
             refresh_token: Some(refresh),
         })
+    }
+
+    /// The session cookie of a browser session: what forward auth and a cookie sign-out
+    /// take as proof of the session.
+    pub fn session_cookie(&self, session: &SessionId) -> String {
+        self.sessions.cookie(session)
+    }
+
+    /// Ends the session a session cookie names; `false` when the cookie names no live
+    /// session (forged, or ended already).
+    pub fn sign_out_by_cookie(&self, cookie: &str) -> Result<bool, Error> {
+        let now = Utc::now();
+        match self.sessions.of_cookie(cookie, now)? {
+            Some(session) => self.sessions.end(&session.id, now),
+            None => Ok(false),
+        }
+    }
+
+    /// Whether a user may be sent back to `host` after signing in: one of the hosts
+    /// forward auth guards, so the sign-in page is never an open redirect.
+    pub fn may_return_to(&self, host: &str) -> bool {
+        self.forward_auth.allows_host(host)
+    }
+
+    /// Forward auth: may a request with `credential`, going to `host` (when the proxy said),
+    /// pass? A credential that does not hold counts as none; a store failure is an error.
+    pub fn forward(
+        &self,
+        credential: Credential<'_>,
+        host: Option<&str>,
+    ) -> Result<ForwardDecision, Error> {
+        let now = Utc::now();
+        let signed_in = match credential {
+            Credential::Bearer(token) => match self.authenticate(token) {
+                Ok(who) => Some((who.source.session().cloned(), who.user)),
+                Err(Error::InvalidToken(_)) => None,
+                Err(other) => return Err(other),
+            },
+            Credential::SessionCookie(cookie) => match self.sessions.of_cookie(cookie, now)? {
+                Some(session) => match self.accounts.find(session.user_id) {
+                    Ok(user) => Some((Some(session.id), user)),
+                    Err(Error::UserNotFound) => None,
+                    Err(other) => return Err(other),
+                },
+                None => None,
+            },
+            Credential::None => None,
+        };
+        let (session, user) = signed_in.unzip();
+        match self.forward_auth.decide(host, user) {
+            ForwardDecision::Admit { user, .. } => {
+                let upstream_token =
+                    match (session.flatten(), self.forward_auth.wants_upstream_token()) {
+                        (Some(session), true) => Some(
+                            self.tokens.issue_lasting(
+                                &user,
+                                &session,
+                                now,
+                                chrono::Duration::seconds(UPSTREAM_TOKEN_TTL_SECONDS)
+                                    .min(self.tokens.ttl()),
+                            )?,
+                        ),
+                        _ => None,
+                    };
+                Ok(ForwardDecision::Admit {
+                    user,
+                    upstream_token,
+                })
+            }
+            other => Ok(other),
+        }
     }
 
     /// The in-memory part of the token check: signature, algorithm, time claims, `sid` and

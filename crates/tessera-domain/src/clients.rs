@@ -153,16 +153,14 @@ fn checked_list(
     rule: &str,
 ) -> Result<Vec<String>, Error> {
     if entries.len() > MAX_ENTRIES {
-        return Err(Error::InvalidClientSetting(format!(
+        return Err(Error::InvalidSetting(format!(
             "at most {MAX_ENTRIES} {what}s"
         )));
     }
     let mut list: Vec<String> = Vec::with_capacity(entries.len());
     for entry in entries {
         if !valid(entry) {
-            return Err(Error::InvalidClientSetting(format!(
-                "{what} {entry:?}: {rule}"
-            )));
+            return Err(Error::InvalidSetting(format!("{what} {entry:?}: {rule}")));
         }
         if !list.contains(entry) {
             list.push(entry.clone());
@@ -191,7 +189,7 @@ impl Clients {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control)
         {
-            return Err(Error::InvalidClientSetting(format!(
+            return Err(Error::InvalidSetting(format!(
                 "a client name is 1 to {MAX_NAME} characters, none of them control characters"
             )));
         }

@@ -46,9 +46,10 @@ pub enum Error {
     /// No service client has this id.
     #[error("no such client")]
     ClientNotFound,
-    /// A service client's name, audience or scope breaks the rules; the message says which.
+    /// A setting breaks the rules (a service client's name, audience or scope; a forward-auth
+    /// domain or rule); the message says which.
     #[error("{0}")]
-    InvalidClientSetting(String),
+    InvalidSetting(String),
     /// A scope asked for that the client may not have.
     #[error("the client may not ask for scope {0:?}")]
     InvalidScope(String),

@@ -10,6 +10,7 @@ mod accounts;
 mod auth;
 mod clients;
 mod error;
+mod forward_auth;
 mod hash_error;
 mod hash_work;
 mod hashing;
@@ -21,6 +22,7 @@ mod password;
 mod random;
 mod repository;
 mod session;
+mod session_keys;
 mod signing_keys;
 mod store_error;
 mod throttle;
@@ -31,13 +33,14 @@ mod username;
 
 pub use accounts::Accounts;
 pub use auth::{
-    ActiveToken, Auth, Authenticated, Client, ClientGrant, SessionKind, SignedIn, TokenCheck,
-    TokenInspection,
+    ActiveToken, Auth, Authenticated, Client, ClientGrant, Credential, SessionKind, SignedIn,
+    TokenCheck, TokenInspection,
 };
 pub use clients::{
     ClientCredentials, ClientRepository, ClientSecret, Clients, ServiceClient, StoredClient,
 };
 pub use error::{Error, RotationRefusal};
+pub use forward_auth::{ForwardAuthPolicy, ForwardDecision, HostPattern, HostRule};
 pub use hash_error::HashError;
 pub use hash_work::HashWorkCount;
 pub use hashing::{HashScheme, PasswordHasher};
@@ -48,9 +51,11 @@ pub use password::{Password, PasswordError};
 pub use random::random_token;
 pub use repository::{ImportOutcome, ImportedUser, NewUser, User, UserRepository};
 pub use session::{
-    DEFAULT_MAX_SESSIONS_PER_USER, RefreshRefusal, RefreshToken, RevokedSessions, Session,
-    SessionPolicy, SessionRepository, Sessions, StoredSession,
+    DEFAULT_MAX_SESSIONS_PER_USER, DEFAULT_REFRESH_REUSE_INTERVAL_SECONDS, RefreshRefusal,
+    RefreshToken, RevokedSessions, Session, SessionPolicy, SessionRepository, Sessions,
+    StoredSession,
 };
+pub use session_keys::SessionKeys;
 pub use signing_keys::{
     KeyPolicy, KeyState, Rotation, SigningKeyInfo, SigningKeyRepository, SigningKeys,
     StoredSigningKey,

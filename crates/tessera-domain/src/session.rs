@@ -6,6 +6,12 @@
 //! token is in someone else's hands, so the whole session ends (reuse detection, RFC 9700
 //! section 4.14.2). A secret the session never had is only refused: knowing a session id
 //! (it is in every access token) must not let anyone end that session.
+//!
+//! Except within the reuse interval (supabase/auth's idea, 10 s by default): a secret
+//! rotated out that long ago or less is a second tab or a retried request of the same
+//! browser, not a thief, and gets the session's current token. Rotated secrets are not
+//! random but the HMAC of the secret they replace ([`SessionKeys`]), so the current one is
+//! found by following the chain from the presented one, and no secret is ever stored.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -14,7 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use subtle::ConstantTimeEq;
 
 use crate::random::secret_digest;
-use crate::{Error, SessionId, StoreError, UserId, random_token};
+use crate::{Error, SessionId, SessionKeys, StoreError, UserId, random_token};
 
 /// A session as the user may see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,8 +91,12 @@ pub trait SessionRepository: Send + Sync + 'static {
         used_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    /// Whether `hash` is a refresh secret that session `id` has rotated out.
-    fn is_spent_refresh_hash(&self, id: &SessionId, hash: &str) -> Result<bool, StoreError>;
+    /// When session `id` rotated out the refresh secret `hash`; `None` when it never had it.
+    fn spent_refresh_hash(
+        &self,
+        id: &SessionId,
+        hash: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError>;
     /// Ends one session; `false` when it had already ended or does not exist.
     fn revoke_session(&self, id: &SessionId, at: DateTime<Utc>) -> Result<bool, StoreError>;
     /// A user's sessions that are neither revoked nor expired at `now`, newest first.
@@ -127,6 +137,26 @@ pub struct SessionPolicy {
     /// Live sessions a user may have; a new one ends the least recently used beyond it, so
     /// sign-ins in a loop cannot grow the table without bound. 0 means no cap.
     pub max_per_user: usize,
+    /// How long after its rotation a refresh token still yields the session's current
+    /// token instead of ending the session; zero makes every reuse end it.
+    pub reuse_interval: Duration,
+}
+
+/// The default reuse interval: supabase/auth's, long enough for tabs refreshing at once
+/// and a retry after a lost response, short for a thief.
+pub const DEFAULT_REFRESH_REUSE_INTERVAL_SECONDS: i64 = 10;
+
+/// Most rotations followed from a secret presented within the reuse interval: far more
+/// than a session rotates in that time, and a bound on the work a request can cause.
+const MAX_FOLLOWED_ROTATIONS: usize = 16;
+
+impl SessionPolicy {
+    /// Whether `session` is live at `now`: not ended, within its lifetime and idle timeout.
+    pub fn is_live(&self, session: &Session, now: DateTime<Utc>) -> bool {
+        session.revoked_at.is_none()
+            && now < session.expires_at
+            && now - session.last_used_at <= self.idle_timeout
+    }
 }
 
 impl Default for SessionPolicy {
@@ -135,6 +165,7 @@ impl Default for SessionPolicy {
             lifetime: Duration::days(30),
             idle_timeout: Duration::days(7),
             max_per_user: DEFAULT_MAX_SESSIONS_PER_USER,
+            reuse_interval: Duration::seconds(DEFAULT_REFRESH_REUSE_INTERVAL_SECONDS),
         }
     }
 }
@@ -148,7 +179,8 @@ pub enum RefreshRefusal {
     Revoked,
     /// Past the absolute lifetime or the idle timeout.
     Expired,
-    /// A secret the live session rotated out: the session is ended now.
+    /// A secret the live session rotated out before the reuse interval: the session is
+    /// ended now.
     Reused,
 }
 
@@ -158,6 +190,7 @@ pub struct Sessions {
     repository: Arc<dyn SessionRepository>,
     policy: SessionPolicy,
     revoked: RevokedSessions,
+    keys: SessionKeys,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -170,17 +203,25 @@ impl std::fmt::Debug for Sessions {
 
 impl Sessions {
     /// Sessions over `repository`; revocations are also recorded in `revoked`, the
-    /// in-memory list the token check consults.
+    /// in-memory list the token check consults. `keys` derive rotated refresh secrets and
+    /// session cookies: every process of a deployment must have the same.
     pub fn new(
         repository: Arc<dyn SessionRepository>,
         policy: SessionPolicy,
         revoked: RevokedSessions,
+        keys: SessionKeys,
     ) -> Sessions {
         Sessions {
             repository,
             policy,
             revoked,
+            keys,
         }
+    }
+
+    /// The policy sessions follow.
+    pub fn policy(&self) -> &SessionPolicy {
+        &self.policy
     }
 
     /// The in-memory list of recently revoked sessions.
@@ -228,7 +269,8 @@ impl Sessions {
         Ok((session, token))
     }
 
-    /// Exchanges a refresh token for a new one of the same session (rotation).
+    /// Exchanges a refresh token for a new one of the same session (rotation); within the
+    /// reuse interval of its rotation, for the session's current one.
     pub fn refresh(
         &self,
         token: &str,
@@ -245,35 +287,78 @@ impl Sessions {
         if session.revoked_at.is_some() {
             return Ok(Err(RefreshRefusal::Revoked));
         }
-        if now >= session.expires_at || now - session.last_used_at > self.policy.idle_timeout {
+        if !self.policy.is_live(&session, now) {
             self.end(&id, now)?;
             return Ok(Err(RefreshRefusal::Expired));
         }
         let presented = secret_digest(secret);
-        let current = bool::from(presented.as_bytes().ct_eq(stored.refresh_hash.as_bytes()));
-        if !current {
-            if !self.repository.is_spent_refresh_hash(&id, &presented)? {
-                return Ok(Err(RefreshRefusal::Unknown));
+        if is_current(&presented, &stored.refresh_hash) {
+            let next = self.keys.successor(&id, secret);
+            if self.repository.rotate_refresh_hash(
+                &id,
+                &presented,
+                &secret_digest(&next),
+                now,
+                session.expires_at,
+            )? {
+                let session = Session {
+                    last_used_at: now,
+                    ..session
+                };
+                return Ok(Ok((session, RefreshToken(format!("{id}.{next}")))));
             }
-            return self.end_reused(&session, now);
+            // Another refresh of this secret won the race: it was rotated out just now.
         }
-        let new_secret = random_token::<32>()?;
-        let rotated = self.repository.rotate_refresh_hash(
-            &id,
-            &presented,
-            &secret_digest(&new_secret),
-            now,
-            session.expires_at,
-        )?;
-        if !rotated {
-            // Another refresh of the same secret won the race: two parties hold it.
-            return self.end_reused(&session, now);
-        }
-        let session = Session {
-            last_used_at: now,
-            ..session
+        let Some(rotated_at) = self.repository.spent_refresh_hash(&id, &presented)? else {
+            return Ok(Err(RefreshRefusal::Unknown));
         };
-        Ok(Ok((session, RefreshToken(format!("{id}.{new_secret}")))))
+        let reuse_interval = self.policy.reuse_interval;
+        if reuse_interval.is_zero() || now - rotated_at > reuse_interval {
+            return self.end_reused(&session, now);
+        }
+        self.current_successor(&id, secret)
+    }
+
+    /// The session's current refresh token, when it is a successor of `secret` (a secret
+    /// it rotated out within the reuse interval).
+    fn current_successor(
+        &self,
+        id: &SessionId,
+        secret: &str,
+    ) -> Result<Result<(Session, RefreshToken), RefreshRefusal>, Error> {
+        let Some(current) = self.repository.find_session(id)? else {
+            return Ok(Err(RefreshRefusal::Unknown));
+        };
+        if current.session.revoked_at.is_some() {
+            return Ok(Err(RefreshRefusal::Revoked));
+        }
+        let mut candidate = secret.to_owned();
+        for _ in 0..MAX_FOLLOWED_ROTATIONS {
+            candidate = self.keys.successor(id, &candidate);
+            if is_current(&secret_digest(&candidate), &current.refresh_hash) {
+                let token = RefreshToken(format!("{id}.{candidate}"));
+                return Ok(Ok((current.session, token)));
+            }
+        }
+        // Derived under another secret (the configured one rotated meanwhile): refused, but
+        // this is no proof of theft, so the session stays.
+        Ok(Err(RefreshRefusal::Unknown))
+    }
+
+    /// The session cookie of session `id`, for forward auth.
+    pub fn cookie(&self, id: &SessionId) -> String {
+        self.keys.cookie(id)
+    }
+
+    /// The live session a session cookie names; `None` for a forged cookie (decided before
+    /// any lookup) or a session that ended.
+    pub fn of_cookie(&self, cookie: &str, now: DateTime<Utc>) -> Result<Option<Session>, Error> {
+        let Some(id) = self.keys.session_of_cookie(cookie) else {
+            return Ok(None);
+        };
+        Ok(self
+            .find(&id)?
+            .filter(|session| self.policy.is_live(session, now)))
     }
 
     /// Ends the session of a refresh token presented for revocation (RFC 7009): its current
@@ -292,8 +377,12 @@ impl Sessions {
             return Ok(false);
         }
         let presented = secret_digest(secret);
-        let current = bool::from(presented.as_bytes().ct_eq(stored.refresh_hash.as_bytes()));
-        if !current && !self.repository.is_spent_refresh_hash(&id, &presented)? {
+        if !is_current(&presented, &stored.refresh_hash)
+            && self
+                .repository
+                .spent_refresh_hash(&id, &presented)?
+                .is_none()
+        {
             return Ok(false);
         }
         self.end(&id, now)
@@ -388,6 +477,11 @@ impl Sessions {
             .delete_expired_sessions(now - self.revoked.horizon)?;
         Ok(())
     }
+}
+
+/// Whether the presented secret's digest is the stored one, in constant time.
+fn is_current(presented: &str, stored: &str) -> bool {
+    bool::from(presented.as_bytes().ct_eq(stored.as_bytes()))
 }
 
 /// Sessions revoked recently enough that access tokens naming them may still be unexpired:

@@ -138,7 +138,18 @@ impl TokenIssuer {
         session: &SessionId,
         now: DateTime<Utc>,
     ) -> Result<String, Error> {
-        let mut claims = Claims::new(user.id.to_string(), random_token::<16>()?, now, self.ttl)
+        self.issue_lasting(user, session, now, self.ttl)
+    }
+
+    /// [`TokenIssuer::issue`] for a token living `ttl` instead.
+    pub(crate) fn issue_lasting(
+        &self,
+        user: &User,
+        session: &SessionId,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<String, Error> {
+        let mut claims = Claims::new(user.id.to_string(), random_token::<16>()?, now, ttl)
             .with_sid(session.0.clone());
         if let Some(issuer) = &self.audience.issuer {
             claims = claims.with_issuer(issuer.clone());

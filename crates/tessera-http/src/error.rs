@@ -202,6 +202,43 @@ impl ApiError {
         }
     }
 
+    /// 403: a cookie-authenticated request that another site made the browser send.
+    pub fn cross_site_request() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            codes::CROSS_SITE_REQUEST,
+            "this request came from another site (Origin or Sec-Fetch-Site); a session \
+             cookie is honoured only on requests from Tessera's own pages or a listed origin",
+        )
+    }
+
+    /// 403: forward auth for a host Tessera does not guard (never a redirect to it).
+    pub fn host_not_allowed() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            codes::REDIRECT_NOT_ALLOWED,
+            "this host is not one of the forward-auth domains",
+        )
+    }
+
+    /// 400: a return URL (`rd`) that is not http(s) on a host forward auth guards.
+    pub fn redirect_not_allowed() -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::REDIRECT_NOT_ALLOWED,
+            "rd must be an http(s) URL on one of the forward-auth domains",
+        )
+    }
+
+    /// 403: signed in, but a forward-auth rule keeps this user out of the host.
+    pub fn access_denied() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            codes::ACCESS_DENIED,
+            "this account may not enter this host",
+        )
+    }
+
     /// 404.
     pub fn not_found() -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, codes::NOT_FOUND, "no such resource")
@@ -482,7 +519,7 @@ impl From<tessera_domain::Error> for ApiError {
             Error::InvalidClient => ApiError::invalid_client(),
             Error::ClientNotFound => ApiError::not_found(),
             // No route adds clients: only the CLI meets this.
-            Error::InvalidClientSetting(detail) => ApiError::invalid_body(detail),
+            Error::InvalidSetting(detail) => ApiError::invalid_body(detail),
             Error::InvalidScope(scope) => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 codes::INVALID_SCOPE,

@@ -7,6 +7,7 @@
 mod auth;
 mod authorization;
 mod blocking;
+mod browser_session;
 mod client_address;
 mod edge;
 mod error;
@@ -26,6 +27,7 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpRequest, HttpServer, web};
 
+pub use browser_session::CookieSettings;
 pub use client_address::{InvalidProxy, TrustedProxies};
 pub use edge::MAX_HEAD_BYTES;
 pub use error::{ApiError, Challenge};
@@ -38,10 +40,11 @@ pub enum CorsPolicy {
     /// Same origin only: no CORS headers.
     #[default]
     SameOrigin,
-    /// Any origin (`*`). Tokens travel in `Authorization`, not cookies, so no credentials
-    /// mode is needed.
+    /// Any origin (`*`), never with credentials: tokens travel in `Authorization`, and the
+    /// session cookies stay with Tessera's own pages and the listed origins.
     AnyOrigin,
-    /// These exact origins, e.g. `http://localhost:8081`.
+    /// These exact origins, e.g. `http://localhost:8081`, with credentials: their pages may
+    /// use a browser session's cookies.
     Origins(Vec<String>),
 }
 
@@ -187,7 +190,8 @@ fn cors(policy: &CorsPolicy) -> Cors {
         CorsPolicy::AnyOrigin => base.allow_any_origin().send_wildcard(),
         CorsPolicy::Origins(origins) => origins
             .iter()
-            .fold(base, |cors, origin| cors.allowed_origin(origin)),
+            .fold(base, |cors, origin| cors.allowed_origin(origin))
+            .supports_credentials(),
     }
 }
 

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{health, oauth, v1, well_known};
+use crate::routes::{forward_auth, health, oauth, v1, well_known};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,8 @@ use crate::routes::{health, oauth, v1, well_known};
         oauth::token,
         oauth::introspect,
         oauth::revoke,
+        forward_auth::check,
+        forward_auth::redirect,
     ),
     components(schemas(
         tessera_api::Credentials,
@@ -41,6 +43,9 @@ use crate::routes::{health, oauth, v1, well_known};
         tessera_api::Problem,
         tessera_api::Health,
         tessera_api::RefreshRequest,
+        tessera_api::SignInRequest,
+        tessera_api::SessionDelivery,
+        tessera_api::RedirectTarget,
         tessera_api::PasswordChange,
         tessera_api::AccountDeletion,
         tessera_api::SessionView,
@@ -50,7 +55,7 @@ use crate::routes::{health, oauth, v1, well_known};
         oauth::TokenParameterForm,
     )),
     modifiers(&BearerScheme),
-    tags((name = "v1", description = "The versioned API"), (name = "operations", description = "Health checks"), (name = "oauth", description = "Service clients: client credentials, introspection, revocation (RFC 6749, 7662, 7009)")),
+    tags((name = "v1", description = "The versioned API"), (name = "operations", description = "Health checks"), (name = "oauth", description = "Service clients: client credentials, introspection, revocation (RFC 6749, 7662, 7009)"), (name = "forward-auth", description = "For reverse proxies guarding apps that cannot check tokens (nginx, Caddy, Traefik)")),
 )]
 struct ApiDoc;
 

@@ -7,6 +7,7 @@ use tessera_domain::{Auth, Client, Error, User};
 use tokio::sync::Semaphore;
 
 use crate::blocking::blocking;
+use crate::browser_session::CookieSettings;
 use crate::client_address::TrustedProxies;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub hashing: HashingPool,
     /// The proxies whose `X-Forwarded-For` is believed; empty trusts no header.
     pub trusted_proxies: TrustedProxies,
+    /// Browser sessions' cookies and who may use them.
+    pub cookies: CookieSettings,
 }
 
 impl AppState {

@@ -156,6 +156,21 @@ pub struct Config {
     pub session_idle_timeout: u64,
     /// Live sessions per user; a new sign-in past it ends the least recently used. 0: no cap.
     pub max_sessions_per_user: usize,
+    /// Seconds after its rotation during which a refresh token presented again gets the
+    /// session's current one (tabs refreshing at once, a retried request) instead of
+    /// ending the session; 0 ends it on any reuse. At most 60.
+    pub refresh_reuse_interval: u64,
+    /// The session cookie's `Domain` (e.g. `example.com`), so that forward auth signs a
+    /// browser in on every app under it; unset keeps the cookie to Tessera's own host.
+    pub cookie_domain: Option<String>,
+    /// Hosts forward auth guards and may send users back to after sign-in: comma-separated,
+    /// `*.example.com` for every name under `example.com`. Empty: none.
+    pub forward_auth_domains: String,
+    /// Whether forward auth hands the upstream a 60-second access token (`Remote-Token`).
+    pub forward_auth_token: bool,
+    /// Per-host rules of forward auth (file only): `[[forward_auth_rules]]` with `host`
+    /// (a pattern as in `forward_auth_domains`) and `users`, the only users let in.
+    pub forward_auth_rules: Vec<ForwardAuthRule>,
     /// How often each process fetches sessions revoked by others, seconds: the bound on
     /// how long a revoked token keeps working on another process.
     pub revocation_sync_interval: u64,
@@ -218,6 +233,12 @@ impl Default for Config {
             session_lifetime: 30 * 86_400,
             session_idle_timeout: 7 * 86_400,
             max_sessions_per_user: tessera_domain::DEFAULT_MAX_SESSIONS_PER_USER,
+            refresh_reuse_interval: tessera_domain::DEFAULT_REFRESH_REUSE_INTERVAL_SECONDS
+                .unsigned_abs(),
+            cookie_domain: None,
+            forward_auth_domains: String::new(),
+            forward_auth_token: false,
+            forward_auth_rules: Vec::new(),
             revocation_sync_interval: 2,
             login_max_failures: 10,
             register_max_per_hour: 20,
@@ -233,6 +254,16 @@ impl Default for Config {
             web_dir: PathBuf::from("web/dist"),
         }
     }
+}
+
+/// One `[[forward_auth_rules]]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardAuthRule {
+    /// The hosts it is for: `app.example.com` or `*.example.com`.
+    pub host: String,
+    /// The only users let in (compared as usernames are: without case or width).
+    pub users: Vec<String>,
 }
 
 /// A database URL as `tessera config` prints it: without its password.
@@ -403,6 +434,20 @@ impl Config {
                 "audience must not be empty when set".to_owned(),
             ));
         }
+        if self.refresh_reuse_interval > 60 {
+            return Err(ConfigError::OutOfRange(
+                "refresh_reuse_interval must be between 0 and 60 seconds".to_owned(),
+            ));
+        }
+        self.forward_auth_policy()?;
+        self.validate_cookie_domain()?;
+        if !self.forward_auth_domains.trim().is_empty() && self.issuer_for("").is_none() {
+            return Err(ConfigError::OutOfRange(
+                "forward_auth_domains needs issuer (TESSERA_ISSUER): forward auth sends users \
+                 to its /login page"
+                    .to_owned(),
+            ));
+        }
         if self.database_max_connections == 0 {
             return Err(ConfigError::OutOfRange(
                 "database_max_connections must be at least 1".to_owned(),
@@ -529,6 +574,59 @@ impl Config {
         match &self.database_url {
             Some(url) => url.clone(),
             None => format!("sqlite://{}", self.data_dir.join("tessera.db").display()),
+        }
+    }
+
+    /// What forward auth guards, from `forward_auth_domains`, `forward_auth_rules` and
+    /// `forward_auth_token`.
+    pub fn forward_auth_policy(&self) -> Result<tessera_domain::ForwardAuthPolicy, ConfigError> {
+        let invalid = |e: tessera_domain::Error| ConfigError::OutOfRange(e.to_string());
+        let domains = self
+            .forward_auth_domains
+            .split(',')
+            .map(str::trim)
+            .filter(|domain| !domain.is_empty())
+            .map(|domain| tessera_domain::HostPattern::parse(domain).map_err(invalid))
+            .collect::<Result<_, _>>()?;
+        let rules = self
+            .forward_auth_rules
+            .iter()
+            .map(|rule| tessera_domain::HostRule::new(&rule.host, &rule.users).map_err(invalid))
+            .collect::<Result<_, _>>()?;
+        Ok(tessera_domain::ForwardAuthPolicy::new(
+            domains,
+            rules,
+            self.forward_auth_token,
+        ))
+    }
+
+    /// A cookie domain is a plain host name (a leading dot is dropped, as browsers do).
+    fn validate_cookie_domain(&self) -> Result<(), ConfigError> {
+        let Some(domain) = &self.cookie_domain else {
+            return Ok(());
+        };
+        let domain = domain.trim_start_matches('.');
+        if domain.starts_with('*') || tessera_domain::HostPattern::parse(domain).is_err() {
+            return Err(ConfigError::OutOfRange(format!(
+                "cookie_domain (TESSERA_COOKIE_DOMAIN) {domain:?} must be a host name such as \
+                 example.com"
+            )));
+        }
+        Ok(())
+    }
+
+    /// How browser sessions' cookies are set, and which origins may use them: the listed
+    /// CORS origins, never `*`.
+    pub fn cookie_settings(&self) -> tessera_http::CookieSettings {
+        tessera_http::CookieSettings {
+            domain: self
+                .cookie_domain
+                .as_deref()
+                .map(|domain| domain.trim_start_matches('.').to_ascii_lowercase()),
+            trusted_origins: match self.cors_policy() {
+                tessera_http::CorsPolicy::Origins(origins) => origins,
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -667,6 +765,50 @@ mod tests {
                 .to_string();
             // figment names the environment variable as written: `BCRYPT_COST`.
             assert!(error.to_lowercase().contains("bcrypt_cost"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn forward_auth_settings_are_checked_at_start() {
+        Jail::expect_with(|jail| {
+            let refused = |jail: &mut Jail, settings: &[(&str, &str)], expected: &str| {
+                for (key, value) in settings {
+                    jail.set_env(key, value);
+                }
+                let error = Config::load(None, &Overrides::default())
+                    .unwrap_err()
+                    .to_string();
+                assert!(error.contains(expected), "{settings:?}: {error}");
+                jail.clear_env();
+            };
+            let domains = "TESSERA_FORWARD_AUTH_DOMAINS";
+            refused(jail, &[(domains, "a.test,*.com")], "top-level");
+            refused(jail, &[(domains, "a/b.test")], "host name");
+            refused(jail, &[("TESSERA_COOKIE_DOMAIN", "*.example.com")], "cookie_domain");
+            refused(jail, &[("TESSERA_REFRESH_REUSE_INTERVAL", "61")], "refresh_reuse_interval");
+            let production = [
+                ("TESSERA_ENV", "production"),
+                ("TESSERA_SECRET_KEY", "a production secret, thirty-two bytes"),
+                (domains, "app.example.com"),
+            ];
+            refused(jail, &production, "needs issuer");
+            jail.create_file(
+                "tessera.toml",
+                "forward_auth_domains = \"*.example.com\"\n\
+                 [[forward_auth_rules]]\nhost = \"admin.example.com\"\nusers = [\"a:b\"]\n",
+            )?;
+            let error = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("\"a:b\""), "{error}");
+            jail.create_file(
+                "tessera.toml",
+                "forward_auth_domains = \"*.example.com\"\n\
+                 [[forward_auth_rules]]\nhost = \"admin.example.com\"\nusers = [\"alice\"]\n",
+            )?;
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert!(config.forward_auth_policy().unwrap().allows_host("admin.example.com"));
             Ok(())
         });
     }

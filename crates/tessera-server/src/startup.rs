@@ -9,7 +9,7 @@ use actix_web::dev::Server;
 use anyhow::Context;
 use tessera_domain::{
     Accounts, Auth, Clients, IssuerAndAudience, KeyPolicy, Limits, PasswordHasher, RevokedSessions,
-    SessionPolicy, Sessions, SigningKeys, Throttle, TokenIssuer, UserCache,
+    SessionKeys, SessionPolicy, Sessions, SigningKeys, Throttle, TokenIssuer, UserCache,
 };
 use tessera_http::{AppState, HashingPool, HttpSettings, Metrics, PoolUsage};
 use tessera_store::{Database, PoolOptions};
@@ -58,8 +58,10 @@ fn auth_over(
             lifetime: seconds(config.session_lifetime)?,
             idle_timeout: seconds(config.session_idle_timeout)?,
             max_per_user: config.max_sessions_per_user,
+            reuse_interval: seconds(config.refresh_reuse_interval)?,
         },
         RevokedSessions::new(ttl),
+        session_keys(&keys)?,
     );
     let limits = Limits::new(
         Throttle::new(Arc::new(database.clone())),
@@ -90,9 +92,22 @@ fn auth_over(
     let clients = Clients::new(Arc::new(database.clone()));
     let accounts = Accounts::new(Arc::new(database), PasswordHasher::new(config.bcrypt_cost));
     let users = UserCache::new(Duration::from_secs(config.revocation_sync_interval));
-    Auth::new(accounts, sessions, limits, tokens, users, clients)
-        .with_signing_keys(signing_keys)
-        .context("cannot prepare the signing keys")
+    Ok(
+        Auth::new(accounts, sessions, limits, tokens, users, clients)
+            .with_forward_auth(config.forward_auth_policy()?)
+            .with_signing_keys(signing_keys)
+            .context("cannot prepare the signing keys")?,
+    )
+}
+
+/// The session keys, derived from the configured secret that signs (the first).
+fn session_keys(keys: &KeySet) -> anyhow::Result<SessionKeys> {
+    let secret = keys
+        .keys()
+        .next()
+        .and_then(tessera_token::Key::private_bytes)
+        .context("no configured secret to derive the session keys from")?;
+    Ok(SessionKeys::derive(&secret)?)
 }
 
 /// The configured database's connection pool, after applying migrations.
@@ -210,6 +225,7 @@ impl Application {
             })
             .observed_by(&metrics),
             trusted_proxies: config.trusted_proxies.clone(),
+            cookies: config.cookie_settings(),
         };
         let web_dir = web_dir(config);
         let web = web_dir

@@ -330,8 +330,13 @@ impl SessionRepository for Database {
         })
     }
 
-    fn is_spent_refresh_hash(&self, id: &SessionId, hash: &str) -> Result<bool, StoreError> {
-        self.with(|conn| sessions::is_spent(conn, &id.0, hash))
+    fn spent_refresh_hash(
+        &self,
+        id: &SessionId,
+        hash: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at = self.with(|conn| sessions::spent_at(conn, &id.0, hash))?;
+        Ok(at.map(|at| DateTime::from_naive_utc_and_offset(at, Utc)))
     }
 
     fn revoke_session(&self, id: &SessionId, at: DateTime<Utc>) -> Result<bool, StoreError> {

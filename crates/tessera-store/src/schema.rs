@@ -52,6 +52,7 @@ diesel::table! {
         secret_hash -> Text,
         session_id -> Text,
         expires_at -> Timestamp,
+        rotated_at -> Timestamp,
     }
 }
 

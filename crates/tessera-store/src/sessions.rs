@@ -53,21 +53,25 @@ pub(crate) fn rotate(
                 spent_refresh_secrets::secret_hash.eq(expected),
                 spent_refresh_secrets::session_id.eq(id),
                 spent_refresh_secrets::expires_at.eq(expires_at),
+                spent_refresh_secrets::rotated_at.eq(used_at),
             ))
             .execute(conn)?;
         Ok(true)
     })
 }
 
-/// Whether `hash` is a secret session `id` rotated out.
-pub(crate) fn is_spent(conn: &mut DbConnection, id: &str, hash: &str) -> QueryResult<bool> {
-    let found: Option<String> = spent_refresh_secrets::table
+/// When session `id` rotated out the secret `hash`, if it did.
+pub(crate) fn spent_at(
+    conn: &mut DbConnection,
+    id: &str,
+    hash: &str,
+) -> QueryResult<Option<NaiveDateTime>> {
+    spent_refresh_secrets::table
         .find(hash)
         .filter(spent_refresh_secrets::session_id.eq(id))
-        .select(spent_refresh_secrets::session_id)
+        .select(spent_refresh_secrets::rotated_at)
         .first(conn)
-        .optional()?;
-    Ok(found.is_some())
+        .optional()
 }
 
 pub(crate) fn revoke(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<bool> {

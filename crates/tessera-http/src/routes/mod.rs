@@ -1,6 +1,7 @@
 //! The routes, one module per family. Each handler parses the request, makes one use-case
 //! call off the async workers, and maps the result to a response.
 
+pub(crate) mod forward_auth;
 pub(crate) mod health;
 pub(crate) mod oauth;
 pub(crate) mod tutorial;

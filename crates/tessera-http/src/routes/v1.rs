@@ -1,21 +1,22 @@
 //! The versioned API, `/api/v1`.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use chrono::{SecondsFormat, Utc};
 use tessera_api::{
-    AccountDeletion, Credentials, PasswordChange, RefreshRequest, SessionView, TokenResponse,
-    UserView,
+    AccountDeletion, Credentials, PasswordChange, RefreshRequest, SessionDelivery, SessionView,
+    SignInRequest, TokenResponse, UserView,
 };
 use tessera_domain::{Error, Session, SessionKind, SignedIn, User};
 
 use crate::auth::AuthUser;
 use crate::blocking::blocking;
+use crate::browser_session::{REFRESH_COOKIE, SESSION_COOKIE, cookie};
 use crate::error::ApiError;
 use crate::metrics::{Metrics, TokenEvent};
 use crate::problems::{BadAuthorization, JsonBody, Throttled, TokenRequired, Unavailable};
-use crate::routes::resource;
 use crate::routes::tutorial::no_store;
+use crate::routes::{forward_auth, resource};
 use crate::state::AppState;
 
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
@@ -26,6 +27,12 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
             .service(resource("/tokens", "POST").route(web::post().to(issue_token)))
             .service(resource("/tokens/refresh", "POST").route(web::post().to(refresh)))
             .service(resource("/logout", "POST").route(web::post().to(logout)))
+            // Any method: proxies ask with the method of the request they guard.
+            .service(resource("/forward-auth", "GET").route(web::route().to(forward_auth::check)))
+            .service(
+                resource("/forward-auth/redirect", "GET")
+                    .route(web::get().to(forward_auth::redirect)),
+            )
             .service(
                 resource("/me", "GET, DELETE")
                     .route(web::get().to(me))
@@ -99,46 +106,71 @@ pub(crate) async fn user_by_id(
     post,
     path = "/api/v1/tokens",
     tag = "v1",
-    description = "Signs in: exchanges a username and password for an access token.",
-    request_body = tessera_api::Credentials,
+    description = "Signs in: exchanges a username and password for an access token. With `\"session\": \"cookie\"` (browsers) the refresh token is set only as an HttpOnly cookie, with a session cookie for forward auth, and the request must come from Tessera's own pages or a listed origin.",
+    request_body = tessera_api::SignInRequest,
     responses(
         (status = 200, description = "A signed access token", body = tessera_api::TokenResponse),
+        (status = 403, description = "A cookie sign-in from another site", body = tessera_api::Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong username or password (identical for both)", body = tessera_api::Problem, content_type = "application/problem+json"),
         (status = 400, description = "Malformed JSON, missing fields, or a password over the length bound (`field` says which)", body = tessera_api::Problem, content_type = "application/problem+json"),
         Throttled, JsonBody, Unavailable
     )
 )]
-/// `POST /api/v1/tokens` with `{username,password}` → an access token.
+/// `POST /api/v1/tokens` with `{username,password[,session]}` → an access token.
 pub(crate) async fn issue_token(
     state: web::Data<AppState>,
     metrics: web::Data<Metrics>,
     request: HttpRequest,
-    body: web::Json<Credentials>,
+    body: web::Json<SignInRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let Credentials { username, password } = body.into_inner();
+    let SignInRequest {
+        username,
+        password,
+        session,
+    } = body.into_inner();
+    if session == SessionDelivery::Cookie {
+        // Before any hashing: another site must not sign a browser in (login CSRF).
+        state.cookies.require_same_origin(&request)?;
+    }
     let signed_in = state
         .hashing_use_case(&request, move |auth, client| {
             auth.sign_in(&username, &password, SessionKind::Refreshable, client)
         })
         .await;
     metrics.sign_in_outcome(&signed_in);
-    token_response(&state, &metrics, signed_in?)
+    token_response(&state, &metrics, &request, signed_in?, session)
 }
 
-/// The token pair of a sign-in or refresh.
+/// The token pair of a sign-in or refresh: the refresh token in the body, or only in its
+/// cookie.
 fn token_response(
     state: &AppState,
     metrics: &Metrics,
+    request: &HttpRequest,
     signed_in: SignedIn,
+    delivery: SessionDelivery,
 ) -> Result<HttpResponse, ApiError> {
     metrics.token(TokenEvent::Issued);
+    let refresh_token = signed_in.refresh_token.map(|r| r.expose().to_owned());
     let mut response = HttpResponse::Ok().json(TokenResponse {
         access_token: signed_in.access_token,
         token_type: "Bearer".to_owned(),
         expires_in: state.auth.token_ttl().num_seconds(),
-        refresh_token: signed_in.refresh_token.map(|r| r.expose().to_owned()),
+        refresh_token: refresh_token
+            .clone()
+            .filter(|_| delivery == SessionDelivery::Body),
         scope: None,
     });
+    if let (SessionDelivery::Cookie, Some(refresh_token)) = (delivery, refresh_token) {
+        let session = &signed_in.session;
+        state.cookies.set(
+            &mut response,
+            request,
+            &refresh_token,
+            &state.auth.session_cookie(&session.id),
+            session.expires_at - Utc::now(),
+        );
+    }
     no_store(&mut response);
     Ok(response)
 }
@@ -163,10 +195,11 @@ pub(crate) async fn me(auth: AuthUser) -> HttpResponse {
     post,
     path = "/api/v1/tokens/refresh",
     tag = "v1",
-    description = "Exchanges a refresh token for a new access token and refresh token (rotation). A refresh token works once: presenting a spent one ends its whole session.",
+    description = "Exchanges a refresh token for a new access token and refresh token (rotation). A refresh token works once: presenting a spent one ends its whole session, except within the reuse interval (10 s by default) after its rotation, when it gets the session's current pair. Without `refresh_token` in the body, the refresh cookie of a browser session is used (and set again), from Tessera's own pages or a listed origin only.",
     request_body = tessera_api::RefreshRequest,
     responses(
         (status = 200, description = "A new token pair", body = tessera_api::TokenResponse),
+        (status = 403, description = "A cookie refresh from another site", body = tessera_api::Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown, spent, expired or ended refresh token", body = tessera_api::Problem, content_type = "application/problem+json"),
         (status = 400, description = "Malformed JSON or missing fields", body = tessera_api::Problem, content_type = "application/problem+json"),
         JsonBody, Unavailable
@@ -176,23 +209,33 @@ pub(crate) async fn me(auth: AuthUser) -> HttpResponse {
 pub(crate) async fn refresh(
     state: web::Data<AppState>,
     metrics: web::Data<Metrics>,
+    request: HttpRequest,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let RefreshRequest { refresh_token } = body.into_inner();
+    let (refresh_token, delivery) = match body.into_inner().refresh_token {
+        Some(token) => (token, SessionDelivery::Body),
+        None => {
+            state.cookies.require_same_origin(&request)?;
+            let token =
+                cookie(&request, REFRESH_COOKIE).ok_or_else(ApiError::invalid_refresh_token)?;
+            (token, SessionDelivery::Cookie)
+        }
+    };
     let auth = state.auth.clone();
     let signed_in = blocking(move || auth.refresh(&refresh_token)).await?;
     metrics.token(TokenEvent::Refreshed);
-    token_response(&state, &metrics, signed_in)
+    token_response(&state, &metrics, &request, signed_in, delivery)
 }
 
 #[utoipa::path(
     post,
     path = "/api/v1/logout",
     tag = "v1",
-    description = "Ends the session of the presented token: its access and refresh tokens stop working at once. With a Flask tutorial token, every such token of the user ends.",
-    security(("bearer" = [])),
+    description = "Ends the session of the presented token: its access and refresh tokens stop working at once. With a Flask tutorial token, every such token of the user ends. Without `Authorization`, a browser session's cookie names the session (from Tessera's own pages or a listed origin only). The session cookies are cleared either way.",
+    security(("bearer" = []), ()),
     responses(
         (status = 204, description = "Signed out"),
+        (status = 403, description = "A cookie sign-out from another site", body = tessera_api::Problem, content_type = "application/problem+json"),
         BadAuthorization, TokenRequired, Unavailable
     )
 )]
@@ -200,12 +243,24 @@ pub(crate) async fn refresh(
 pub(crate) async fn logout(
     state: web::Data<AppState>,
     metrics: web::Data<Metrics>,
-    auth: AuthUser,
+    request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let use_cases = state.auth.clone();
-    blocking(move || use_cases.sign_out(&auth)).await?;
-    metrics.token(TokenEvent::Revoked);
-    Ok(HttpResponse::NoContent().finish())
+    let ended = if request.headers().contains_key(header::AUTHORIZATION) {
+        let auth = AuthUser::extract(&request).await?;
+        blocking(move || use_cases.sign_out(&auth).map(|()| true)).await?
+    } else {
+        let session = cookie(&request, SESSION_COOKIE)
+            .ok_or_else(|| ApiError::missing_credentials(crate::error::Challenge::Bearer))?;
+        state.cookies.require_same_origin(&request)?;
+        blocking(move || use_cases.sign_out_by_cookie(&session)).await?
+    };
+    if ended {
+        metrics.token(TokenEvent::Revoked);
+    }
+    let mut response = HttpResponse::NoContent().finish();
+    state.cookies.clear(&mut response, &request);
+    Ok(response)
 }
 
 #[utoipa::path(

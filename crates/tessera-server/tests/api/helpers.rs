@@ -49,6 +49,9 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
         workers: 2,
         // Tests register many users from one address; the limit has tests of its own.
         register_max_per_hour: 0,
+        // Reuse of a refresh token ends its session at once, as the tests of reuse detection
+        // expect; the reuse interval has tests of its own.
+        refresh_reuse_interval: 0,
         ..Config::default()
     };
     adjust(&mut config);

@@ -38,6 +38,7 @@ macro_rules! server_backend_tests {
     };
 }
 
+mod browser_sessions;
 mod databases;
 mod edge;
 mod holes;

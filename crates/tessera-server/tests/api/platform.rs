@@ -181,6 +181,7 @@ async fn an_unreachable_database_is_a_503_not_a_hang() {
         Arc::new(database.clone()),
         tessera_domain::SessionPolicy::default(),
         tessera_domain::RevokedSessions::new(chrono::Duration::minutes(10)),
+        tessera_domain::SessionKeys::derive(&tessera_token::Secret::new(vec![7; 32])).unwrap(),
     );
     let limits = tessera_domain::Limits::new(
         tessera_domain::Throttle::new(Arc::new(database.clone())),
@@ -206,6 +207,7 @@ async fn an_unreachable_database_is_a_503_not_a_hang() {
         auth,
         hashing: tessera_http::HashingPool::new(2),
         trusted_proxies: tessera_http::TrustedProxies::default(),
+        cookies: tessera_http::CookieSettings::default(),
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

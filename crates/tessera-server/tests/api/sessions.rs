@@ -353,12 +353,18 @@ async fn revocation_reaches_other_processes(backend: Backend) {
     let a = Tessera::start_with(
         database.url(),
         dir_a.path(),
-        &[("TESSERA_REVOCATION_SYNC_INTERVAL", "1")],
+        &[
+            ("TESSERA_REVOCATION_SYNC_INTERVAL", "1"),
+            ("TESSERA_REFRESH_REUSE_INTERVAL", "0"),
+        ],
     );
     let b = Tessera::start_with(
         database.url(),
         dir_b.path(),
-        &[("TESSERA_REVOCATION_SYNC_INTERVAL", "1")],
+        &[
+            ("TESSERA_REVOCATION_SYNC_INTERVAL", "1"),
+            ("TESSERA_REFRESH_REUSE_INTERVAL", "0"),
+        ],
     );
     let client = reqwest::Client::new();
     let credentials = json!({"username": "multi", "password": PASSWORD});

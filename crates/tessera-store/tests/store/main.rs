@@ -49,6 +49,7 @@ macro_rules! backend_tests {
 
 mod files;
 mod import;
+mod refresh_reuse;
 mod rekey;
 mod repository;
 mod signing_keys;

@@ -154,7 +154,7 @@ fn rotated_out_secrets_are_remembered_as_spent(db: &Database) {
         "first",
     )
     .unwrap();
-    assert!(!db.is_spent_refresh_hash(&id, "first").unwrap());
+    assert!(db.spent_refresh_hash(&id, "first").unwrap().is_none());
     let expires = now + TimeDelta::days(1);
     assert!(
         db.rotate_refresh_hash(&id, "first", "second", now, expires)
@@ -165,21 +165,30 @@ fn rotated_out_secrets_are_remembered_as_spent(db: &Database) {
             .unwrap(),
         "a spent secret cannot rotate again"
     );
-    assert!(db.is_spent_refresh_hash(&id, "first").unwrap());
+    let rotated_at = db.spent_refresh_hash(&id, "first").unwrap();
     assert!(
-        !db.is_spent_refresh_hash(&id, "second").unwrap(),
+        rotated_at.is_some_and(|at| (at - now).num_milliseconds().abs() < 1),
+        "spent, with when: {rotated_at:?}"
+    );
+    assert!(
+        db.spent_refresh_hash(&id, "second").unwrap().is_none(),
         "current, not spent"
     );
-    assert!(!db.is_spent_refresh_hash(&id, "never issued").unwrap());
     assert!(
-        !db.is_spent_refresh_hash(&SessionId("s2".into()), "first")
-            .unwrap(),
+        db.spent_refresh_hash(&id, "never issued")
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.spent_refresh_hash(&SessionId("s2".into()), "first")
+            .unwrap()
+            .is_none(),
         "spent for its own session only"
     );
     db.delete_expired_sessions(expires + TimeDelta::seconds(1))
         .unwrap();
     assert!(
-        !db.is_spent_refresh_hash(&id, "first").unwrap(),
+        db.spent_refresh_hash(&id, "first").unwrap().is_none(),
         "gone with the session"
     );
 }

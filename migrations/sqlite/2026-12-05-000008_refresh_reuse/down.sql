@@ -1,0 +1,1 @@
+ALTER TABLE spent_refresh_secrets DROP COLUMN rotated_at;
