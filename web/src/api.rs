@@ -9,7 +9,8 @@ use std::fmt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tessera_api::{
-    Credentials, PROBLEM_CONTENT_TYPE, Problem, RefreshRequest, TokenResponse, UserView,
+    Credentials, PROBLEM_CONTENT_TYPE, Problem, RedirectTarget, RefreshRequest, SignInRequest,
+    TokenResponse, UserView,
 };
 
 /// Where the API lives, fixed when the app is built: `TESSERA_API_BASE=https://auth.example`
@@ -164,7 +165,9 @@ pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
 }
 
 /// [`request`] without the types: the body as JSON text in, the answer's text out. Not
-/// generic, so the bundle holds it once.
+/// generic, so the bundle holds it once. Cookies go with every call: the session's
+/// HttpOnly cookies for sign-in, renewal and sign-out (an app built for another origin
+/// needs the server to allow credentials in its CORS settings).
 pub async fn send(
     method: Method,
     path: &str,
@@ -172,7 +175,7 @@ pub async fn send(
     json: Option<String>,
     timeout_ms: Option<u32>,
 ) -> Result<String, ApiError> {
-    use reqwasm::http::{Method as HttpMethod, Request};
+    use reqwasm::http::{Method as HttpMethod, Request, RequestCredentials};
 
     let url = url(path);
     let method = match method {
@@ -181,10 +184,13 @@ pub async fn send(
         Method::Put => HttpMethod::PUT,
         Method::Delete => HttpMethod::DELETE,
     };
-    let mut builder = Request::new(&url).method(method).header(
-        "Accept",
-        &format!("application/json, {PROBLEM_CONTENT_TYPE}"),
-    );
+    let mut builder = Request::new(&url)
+        .method(method)
+        .credentials(RequestCredentials::Include)
+        .header(
+            "Accept",
+            &format!("application/json, {PROBLEM_CONTENT_TYPE}"),
+        );
     if let Some(token) = token {
         builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
@@ -223,8 +229,8 @@ pub async fn send(
     Ok(text)
 }
 
-/// How long the app waits for an answer that decides over the session (a refresh, a
-/// sign-out) before treating the server as unreachable: the refresh lock is held meanwhile.
+/// How long the app waits for an answer that decides over the session (a renewal, a
+/// sign-out) before treating the server as unreachable.
 pub const SESSION_CALL_TIMEOUT_MS: u32 = 10_000;
 
 /// `POST /api/v1/users`: creates an account.
@@ -232,22 +238,17 @@ pub async fn register(credentials: &Credentials) -> Result<UserView, ApiError> {
     request(Method::Post, "/api/v1/users", None, Some(credentials), None).await
 }
 
-/// `POST /api/v1/tokens`: signs in.
-pub async fn issue_token(credentials: &Credentials) -> Result<TokenResponse, ApiError> {
-    request(
-        Method::Post,
-        "/api/v1/tokens",
-        None,
-        Some(credentials),
-        None,
-    )
-    .await
+/// `POST /api/v1/tokens`: signs in; with `session: cookie` the refresh token arrives only
+/// as an HttpOnly cookie.
+pub async fn issue_token(sign_in: &SignInRequest) -> Result<TokenResponse, ApiError> {
+    request(Method::Post, "/api/v1/tokens", None, Some(sign_in), None).await
 }
 
-/// `POST /api/v1/tokens/refresh`: exchanges a refresh token for a new pair (it works once).
-pub async fn refresh(refresh_token: &str) -> Result<TokenResponse, ApiError> {
+/// `POST /api/v1/tokens/refresh` with `{}`: the refresh cookie, which the browser sends,
+/// buys a new access token (and a new cookie).
+pub async fn refresh() -> Result<TokenResponse, ApiError> {
     let body = RefreshRequest {
-        refresh_token: refresh_token.to_owned(),
+        refresh_token: None,
     };
     let path = "/api/v1/tokens/refresh";
     request(
@@ -263,11 +264,35 @@ pub async fn refresh(refresh_token: &str) -> Result<TokenResponse, ApiError> {
 /// How long signing out waits for the server before forgetting the session anyway.
 const LOGOUT_TIMEOUT_MS: u32 = 5_000;
 
-/// `POST /api/v1/logout`: ends the session of `access_token` on the server.
-pub async fn logout(access_token: &str) -> Result<(), ApiError> {
+/// `POST /api/v1/logout`: ends the session of `access_token`, or without one the session
+/// of the session cookie; the server clears both cookies.
+pub async fn logout(access_token: Option<&str>) -> Result<(), ApiError> {
     let path = "/api/v1/logout";
-    let token = Some(access_token);
-    request::<(), ()>(Method::Post, path, token, None, Some(LOGOUT_TIMEOUT_MS)).await
+    request::<(), ()>(
+        Method::Post,
+        path,
+        access_token,
+        None,
+        Some(LOGOUT_TIMEOUT_MS),
+    )
+    .await
+}
+
+/// `GET /api/v1/forward-auth/redirect`: whether the server lets the app send the user to
+/// `rd`, an absolute URL given by whoever linked to the app.
+pub async fn redirect_target(rd: &str) -> Result<RedirectTarget, ApiError> {
+    let path = format!(
+        "/api/v1/forward-auth/redirect?rd={}",
+        String::from(js_sys::encode_uri_component(rd))
+    );
+    request::<(), _>(
+        Method::Get,
+        &path,
+        None,
+        None,
+        Some(SESSION_CALL_TIMEOUT_MS),
+    )
+    .await
 }
 
 #[cfg(test)]

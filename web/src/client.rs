@@ -4,21 +4,27 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tessera_api::{Credentials, PasswordChange, SessionView, UserView};
+use tessera_api::{
+    Credentials, PasswordChange, SessionDelivery, SessionView, SignInRequest, UserView,
+};
 use yew::prelude::*;
 use yew_router::prelude::Navigator;
 
 use crate::api::{self, ApiError, Method};
 use crate::auth::{Auth, EndReason, Session, use_auth};
 use crate::progress::{Progress, use_progress};
-use crate::routes::Route;
+use crate::routes::{self, Route};
 use crate::time;
+use crate::toast::{Toasts, use_toasts};
+
+const SIGNED_OUT: &str = "You have signed out.";
 
 /// From [`use_client`].
 #[derive(Clone)]
 pub struct Client {
     auth: Auth,
     progress: Progress,
+    toasts: Toasts,
 }
 
 impl Client {
@@ -76,10 +82,15 @@ impl Client {
         api::register(credentials).await
     }
 
-    /// Signs in and starts the session.
+    /// Signs in and starts the session; the refresh token stays in the server's HttpOnly
+    /// cookie.
     pub async fn sign_in(&self, credentials: &Credentials) -> Result<(), ApiError> {
         let _busy = self.progress.start();
-        let answer = api::issue_token(credentials).await?;
+        let sign_in = SignInRequest {
+            credentials: credentials.clone(),
+            session: SessionDelivery::Cookie,
+        };
+        let answer = api::issue_token(&sign_in).await?;
         let session = Session::from_response(&answer, time::now_ms()).ok_or_else(|| {
             ApiError::Unexpected("the access token has no readable expiry".into())
         })?;
@@ -92,7 +103,18 @@ impl Client {
     /// not keep anyone signed in on this device.
     pub async fn sign_out(&self, navigator: &Navigator) {
         self.end_on_server().await;
-        self.forget(navigator, "You have signed out.");
+        self.forget(navigator, SIGNED_OUT);
+    }
+
+    /// [`Client::sign_out`] for the sign-out link (`/logout`), which other sites use too:
+    /// afterwards to `rd` when the server allows it, else to Sign in.
+    pub async fn sign_out_to(&self, rd: Option<&str>, navigator: &Navigator) {
+        self.end_on_server().await;
+        self.auth.logout(SIGNED_OUT);
+        match rd {
+            Some(rd) => routes::leave_for(rd, &Route::SignIn, navigator, &self.toasts).await,
+            None => navigator.replace(&Route::SignIn),
+        }
     }
 
     /// Signs out on every device: ends the user's other sessions, then this one. If an
@@ -115,13 +137,9 @@ impl Client {
         Ok(())
     }
 
-    /// `POST /api/v1/logout` for the current session, if there is one; failures ignored.
     async fn end_on_server(&self) {
         let _busy = self.progress.start();
-        // A token about to expire is renewed first, so the server can tell whose it is.
-        if let Ok(Some(session)) = self.auth.fresh_session().await {
-            let _ = api::logout(session.access_token()).await;
-        }
+        self.auth.end_on_server().await;
     }
 
     fn forget(&self, navigator: &Navigator, message: &'static str) {
@@ -137,5 +155,6 @@ pub fn use_client() -> Client {
     Client {
         auth: use_auth(),
         progress: use_progress(),
+        toasts: use_toasts(),
     }
 }

@@ -11,7 +11,6 @@ mod auth;
 mod busy;
 mod client;
 mod form;
-mod lock;
 mod pages;
 mod progress;
 mod routes;

@@ -17,14 +17,6 @@ fn options(pairs: &[(&str, &str)]) -> Object {
     options
 }
 
-/// The time of day at `unix_secs`, such as "14:32" or "2:32 PM".
-pub fn time_of_day(unix_secs: i64) -> String {
-    let date = Date::new(&JsValue::from_f64(unix_secs as f64 * 1000.0));
-    let options = options(&[("hour", "numeric"), ("minute", "2-digit")]);
-    date.to_locale_time_string_with_options("default", &options)
-        .into()
-}
-
 /// The day of an RFC 3339 timestamp, such as "27 November 2026"; the input itself if the
 /// browser cannot read it.
 pub fn day(rfc3339: &str) -> String {

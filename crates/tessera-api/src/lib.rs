@@ -156,31 +156,16 @@ pub enum SessionDelivery {
 }
 
 /// `POST /api/v1/tokens`: the credentials, and how the session is handed over.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignInRequest {
-    /// The account name.
-    #[cfg_attr(
-        feature = "openapi",
-        schema(example = "miguel", min_length = 1, max_length = 32)
-    )]
-    pub username: String,
-    /// The password in clear text.
-    #[cfg_attr(feature = "openapi", schema(example = "correct horse battery staple"))]
-    pub password: String,
+    /// The username and password.
+    #[serde(flatten)]
+    pub credentials: Credentials,
     /// `body` (the default) or `cookie`.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(required = false))]
     pub session: SessionDelivery,
-}
-
-impl std::fmt::Debug for SignInRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignInRequest")
-            .field("username", &self.username)
-            .field("session", &self.session)
-            .finish_non_exhaustive()
-    }
 }
 
 /// `GET /api/v1/forward-auth/redirect`: where the sign-in page may send the user back to.

@@ -785,11 +785,22 @@ mod tests {
             let domains = "TESSERA_FORWARD_AUTH_DOMAINS";
             refused(jail, &[(domains, "a.test,*.com")], "top-level");
             refused(jail, &[(domains, "a/b.test")], "host name");
-            refused(jail, &[("TESSERA_COOKIE_DOMAIN", "*.example.com")], "cookie_domain");
-            refused(jail, &[("TESSERA_REFRESH_REUSE_INTERVAL", "61")], "refresh_reuse_interval");
+            refused(
+                jail,
+                &[("TESSERA_COOKIE_DOMAIN", "*.example.com")],
+                "cookie_domain",
+            );
+            refused(
+                jail,
+                &[("TESSERA_REFRESH_REUSE_INTERVAL", "61")],
+                "refresh_reuse_interval",
+            );
             let production = [
                 ("TESSERA_ENV", "production"),
-                ("TESSERA_SECRET_KEY", "a production secret, thirty-two bytes"),
+                (
+                    "TESSERA_SECRET_KEY",
+                    "a production secret, thirty-two bytes",
+                ),
                 (domains, "app.example.com"),
             ];
             refused(jail, &production, "needs issuer");
@@ -808,7 +819,12 @@ mod tests {
                  [[forward_auth_rules]]\nhost = \"admin.example.com\"\nusers = [\"alice\"]\n",
             )?;
             let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
-            assert!(config.forward_auth_policy().unwrap().allows_host("admin.example.com"));
+            assert!(
+                config
+                    .forward_auth_policy()
+                    .unwrap()
+                    .allows_host("admin.example.com")
+            );
             Ok(())
         });
     }

@@ -92,12 +92,10 @@ fn auth_over(
     let clients = Clients::new(Arc::new(database.clone()));
     let accounts = Accounts::new(Arc::new(database), PasswordHasher::new(config.bcrypt_cost));
     let users = UserCache::new(Duration::from_secs(config.revocation_sync_interval));
-    Ok(
-        Auth::new(accounts, sessions, limits, tokens, users, clients)
-            .with_forward_auth(config.forward_auth_policy()?)
-            .with_signing_keys(signing_keys)
-            .context("cannot prepare the signing keys")?,
-    )
+    Auth::new(accounts, sessions, limits, tokens, users, clients)
+        .with_forward_auth(config.forward_auth_policy()?)
+        .with_signing_keys(signing_keys)
+        .context("cannot prepare the signing keys")
 }
 
 /// The session keys, derived from the configured secret that signs (the first).
@@ -262,6 +260,12 @@ impl Application {
     /// The port the server listens on.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// A handle that stops the server (tests stop theirs when done, closing its database
+    /// connections).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.

@@ -16,23 +16,18 @@ pub fn token(iat: Option<i64>, exp: i64, jti: &str) -> String {
     format!("eyJhbGciOiJIUzI1NiJ9.{payload}.c2ln")
 }
 
-/// A session without a refresh token, expiring at `exp`.
-pub fn session(exp: i64, jti: &str) -> Session {
-    Session::new(&token(None, exp, jti), None, 0).expect("readable token")
+/// A session whose access token was issued at `iat` (when given) and expires at `exp`.
+pub fn session(iat: Option<i64>, exp: i64, jti: &str) -> Session {
+    Session::new(&token(iat, exp, jti), 0).expect("readable token")
 }
 
-/// A session with a refresh token, issued at `iat` and expiring at `exp`.
-pub fn renewable(iat: i64, exp: i64) -> Session {
-    Session::new(&token(Some(iat), exp, "r"), Some("sid.secret"), 0).expect("readable")
-}
-
-/// The server's answer to a sign-in or renewal.
-pub fn response(iat: i64, exp: i64, refresh: Option<&str>) -> TokenResponse {
+/// The server's answer to a cookie sign-in or renewal: no refresh token in the body.
+pub fn response(iat: i64, exp: i64) -> TokenResponse {
     TokenResponse {
         access_token: token(Some(iat), exp, "t"),
         token_type: "Bearer".into(),
         expires_in: exp - iat,
-        refresh_token: refresh.map(str::to_owned),
+        refresh_token: None,
         scope: None,
     }
 }

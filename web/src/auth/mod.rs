@@ -1,22 +1,24 @@
-//! Who is signed in: the session, where it is kept, how it is renewed, and when it ends.
+//! Who is signed in: the session, how it is renewed, how tabs follow each other, and when
+//! it ends.
 //!
 //! One [`AuthProvider`] holds the session for the whole app; [`use_auth`] gives pages
-//! `login` and `logout`. The session is mirrored to localStorage so a reload keeps the user
-//! signed in. Tabs follow each other through `storage` events: signing in or out, or
-//! renewing the tokens, in one changes the session in all.
+//! `login` and `logout`. The access token is kept in memory only, never in localStorage,
+//! sessionStorage or a cookie a script can read; the refresh token never reaches
+//! JavaScript at all: the server sets it as an HttpOnly cookie for
+//! `/api/v1/tokens/refresh`. So on load the app asks that path for the session
+//! (`POST` with `{}`: 200 signed in, 401 signed out), and renews the same way shortly
+//! before the access token expires ([`Session::millis_until_refresh`]).
 //!
-//! A session with a refresh token is renewed shortly before its access token expires
-//! ([`Session::millis_until_refresh`]). A refresh token works once, and presenting it a
-//! second time ends the whole session on the server, so every renewal runs under one lock
-//! shared by all tabs ([`crate::lock`]) and first looks in localStorage whether another
-//! tab (or another task of this one) has renewed the session meanwhile; if so it takes
-//! those tokens instead of asking the server. New tokens are written to localStorage
-//! before the lock is released. That write reaches another tab's process a moment later,
-//! possibly after the lock has; so a tab also leaves a mark ([`crate::lock::mark`]) on
-//! each refresh token it uses, and a tab that finds the mark waits for the new tokens to
-//! arrive instead of presenting the used one. If the server refuses the refresh token the session
-//! ends; if it cannot be reached, renewal is tried again later and the session is kept.
-//! A session without a refresh token ends by itself when its access token expires.
+//! Each tab holds its own access token and renews it by itself. Tabs that renew at the same
+//! moment present the same cookie; the server answers all of them with the session's
+//! current pair (its reuse interval), so no tab waits for another. Tabs tell each other
+//! of a sign-in or sign-out on a `BroadcastChannel` (nothing secret travels): the others
+//! ask the cookie for their own token, or forget theirs.
+//!
+//! A refused renewal (401) ends the session; an unreachable server keeps it and renewal is
+//! tried again later. A sign-out the server did not hear of leaves a non-secret mark in
+//! localStorage, and the next load finishes it before anything else: the cookie would
+//! otherwise sign the user back in.
 
 mod provider;
 mod refresh;
@@ -24,7 +26,6 @@ mod schedule;
 mod session;
 mod sign_out;
 mod state;
-mod storage;
 mod tabs;
 
 #[cfg(test)]

@@ -1,14 +1,14 @@
 //! The session as a context: the [`Auth`] handle pages get from [`use_auth`], and the
 //! [`AuthProvider`] that holds it for everything below.
 
+use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::Session;
 use super::schedule::use_session_timer;
+use super::sign_out::forget_pending_sign_out;
 use super::state::{AuthAction, AuthState};
-use super::storage;
-use super::tabs::use_other_tabs;
-use crate::time;
+use super::tabs::{News, Tabs, use_other_tabs};
 use crate::toast::{Toasts, use_toasts};
 
 /// The session and what can be done with it; from [`use_auth`].
@@ -16,6 +16,7 @@ use crate::toast::{Toasts, use_toasts};
 pub struct Auth {
     pub(super) state: UseReducerHandle<AuthState>,
     pub(super) toasts: Toasts,
+    pub(super) tabs: Tabs,
 }
 
 impl Auth {
@@ -24,10 +25,16 @@ impl Auth {
         self.state.session.clone()
     }
 
-    /// Starts a session; the router then leaves Sign in.
+    /// Whether the app is still asking the cookie if anyone is signed in (just loaded).
+    pub fn is_restoring(&self) -> bool {
+        self.state.restoring
+    }
+
+    /// Starts a session, here and in the other tabs; the router then leaves Sign in.
     pub fn login(&self, session: Session) {
-        storage::save(Some(&session));
+        forget_pending_sign_out();
         self.state.dispatch(AuthAction::SignedIn(session));
+        self.tabs.announce(News::SignedIn);
     }
 }
 
@@ -45,18 +52,15 @@ pub struct ProviderProps {
 /// Holds the session for everything below it; needs a `ToastProvider` above.
 #[component]
 pub fn AuthProvider(props: &ProviderProps) -> Html {
-    let state = use_reducer(|| {
-        let session = storage::load(time::now_ms());
-        if session.is_none() {
-            // An expired or unreadable leftover.
-            storage::save(None);
-        }
-        AuthState { session }
-    });
     let auth = Auth {
-        state,
+        state: use_reducer(AuthState::default),
         toasts: use_toasts(),
+        tabs: (*use_state(Tabs::open)).clone(),
     };
+    {
+        let auth = auth.clone();
+        use_effect_with((), move |_| spawn_local(auth.restore()));
+    }
     use_session_timer(auth.clone());
     use_other_tabs(auth.clone());
 

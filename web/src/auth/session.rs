@@ -1,5 +1,5 @@
-//! A signed-in user's credentials and their timing: when the access token expires, when it
-//! is due for renewal, and how far this browser's clock is off the server's.
+//! A signed-in user's access token and its timing: when it expires, when it is due for
+//! renewal, and how far this browser's clock is off the server's.
 
 use std::fmt;
 use std::rc::Rc;
@@ -12,31 +12,24 @@ use crate::token;
 /// lifetime when that is later (short lifetimes).
 const REFRESH_MARGIN_MAX_MS: f64 = 30_000.0;
 
-/// A signed-in user's credentials.
+/// A signed-in user's access token (the refresh token is the server's HttpOnly cookie).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Session {
     pub(super) access_token: Rc<str>,
-    pub(super) refresh_token: Option<Rc<str>>,
     user: Option<Rc<str>>,
     issued_at: Option<i64>,
     expires_at: i64,
     /// How far this browser's clock runs ahead of the server's, in milliseconds, as
-    /// estimated when the tokens arrived: `exp` and `iat` are server times.
-    pub(super) clock_skew_ms: i64,
+    /// estimated when the token arrived: `exp` and `iat` are server times.
+    clock_skew_ms: i64,
 }
 
 impl Session {
-    /// A session for `access_token` (and `refresh_token`, when the server gave one), or
-    /// `None` if the access token's expiry cannot be read.
-    pub(super) fn new(
-        access_token: &str,
-        refresh_token: Option<&str>,
-        clock_skew_ms: i64,
-    ) -> Option<Session> {
+    /// A session for `access_token`, or `None` if its expiry cannot be read.
+    pub(super) fn new(access_token: &str, clock_skew_ms: i64) -> Option<Session> {
         let claims = token::claims(access_token)?;
         Some(Session {
             access_token: access_token.into(),
-            refresh_token: refresh_token.map(Rc::from),
             user: claims.sub.map(Rc::from),
             issued_at: claims.iat,
             expires_at: claims.exp,
@@ -44,7 +37,8 @@ impl Session {
         })
     }
 
-    /// The session a token response starts, received at `now_ms` (Unix milliseconds).
+    /// The session a token response starts, received at `now_ms` (Unix milliseconds). A
+    /// refresh token in the body, which a cookie sign-in does not get, is not kept.
     pub fn from_response(answer: &TokenResponse, now_ms: f64) -> Option<Session> {
         let claims = token::claims(&answer.access_token)?;
         // `iat` is whole seconds, so the token was issued in the second after it: taking
@@ -52,7 +46,7 @@ impl Session {
         let skew = claims
             .iat
             .map_or(0, |iat| (now_ms - (iat as f64 + 1.0) * 1000.0) as i64);
-        Session::new(&answer.access_token, answer.refresh_token.as_deref(), skew)
+        Session::new(&answer.access_token, skew)
     }
 
     /// The bearer token to send.
@@ -60,19 +54,9 @@ impl Session {
         &self.access_token
     }
 
-    /// Whether the session can be renewed.
-    pub fn renews(&self) -> bool {
-        self.refresh_token.is_some()
-    }
-
     /// Who the session belongs to (the token's `sub`), else something as particular.
     pub fn user(&self) -> &str {
         self.user.as_deref().unwrap_or(&self.access_token)
-    }
-
-    /// When the access token expires, in Unix seconds by this browser's clock.
-    pub fn expires_at(&self) -> i64 {
-        self.expires_at + self.clock_skew_ms / 1000
     }
 
     /// `now_ms` (Unix milliseconds, this browser's clock) by the server's clock.
@@ -111,10 +95,6 @@ impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
             .field("access_token", &"<redacted>")
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| "<redacted>"),
-            )
             .field("user", &self.user)
             .field("expires_at", &self.expires_at)
             .field("clock_skew_ms", &self.clock_skew_ms)
@@ -124,32 +104,31 @@ impl fmt::Debug for Session {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{renewable, response, session, token};
+    use super::super::fixtures::{response, session, token};
     use super::*;
 
     #[test]
     fn a_session_knows_when_it_ends() {
-        let s = session(1_000, "a");
-        assert_eq!(s.expires_at(), 1_000);
+        let s = session(None, 1_000, "a");
         assert!(!s.is_expired_at(999_999.0));
         assert!(s.is_expired_at(1_000_000.0));
         assert_eq!(s.millis_left(990_000.0), 10_000);
         assert_eq!(s.millis_left(2_000_000.0), 0, "already over: fire at once");
-        let far = session(i64::from(i32::MAX) * 1000, "b");
+        let far = session(None, i64::from(i32::MAX) * 1000, "b");
         assert_eq!(far.millis_left(0.0), i32::MAX as u32, "setTimeout's limit");
         assert_eq!(s.user(), "7");
     }
 
     #[test]
     fn a_token_without_exp_makes_no_session() {
-        assert!(Session::new("not.a.jwt", Some("x.y"), 0).is_none());
+        assert!(Session::new("not.a.jwt", 0).is_none());
     }
 
     #[test]
     fn renewal_is_due_30_seconds_before_expiry_or_at_80_percent_of_a_short_lifetime() {
-        let ten_minutes = renewable(1_000, 1_600);
+        let ten_minutes = session(Some(1_000), 1_600, "t");
         assert_eq!(ten_minutes.millis_until_refresh(1_000_000.0), 570_000);
-        let three_seconds = renewable(1_000, 1_003);
+        let three_seconds = session(Some(1_000), 1_003, "t");
         assert_eq!(three_seconds.millis_until_refresh(1_000_000.0), 2_400);
         assert!(
             three_seconds.millis_until_refresh(1_000_000.0)
@@ -162,23 +141,19 @@ mod tests {
             "overdue"
         );
         // Without `iat`: 80 % of what is left.
-        let unknown = Session::new(&token(None, 1_010, "u"), Some("x.y"), 0).expect("readable");
+        let unknown = session(None, 1_010, "u");
         assert_eq!(unknown.millis_until_refresh(1_000_000.0), 8_000);
     }
 
     #[test]
     fn a_browser_clock_ahead_of_the_servers_does_not_end_or_renew_early() {
         // Issued at server time 1000.5; this browser's clock says 1060.5.
-        let s = Session::from_response(&response(1_000, 1_600, Some("a.b")), 1_060_500.0)
-            .expect("readable");
+        let s = Session::from_response(&response(1_000, 1_600), 1_060_500.0).expect("readable");
         assert!(!s.is_expired_at(1_060_500.0));
         assert!(s.is_expired_at(1_660_000.0));
-        assert_eq!(s.expires_at(), 1_659);
         // 30 s before expiry by the server's clock, erring by at most a second early.
         assert_eq!(s.millis_until_refresh(1_060_500.0), 569_000);
-        let behind =
-            Session::from_response(&response(1_000, 1_003, None), 940_500.0).expect("readable");
-        assert!(!behind.renews());
+        let behind = Session::from_response(&response(1_000, 1_003), 940_500.0).expect("readable");
         assert_eq!(
             behind.millis_left(940_500.0),
             2_000,
@@ -187,16 +162,22 @@ mod tests {
     }
 
     #[test]
-    fn debug_hides_the_tokens() {
-        let s = Session::new(
-            &token(None, 1_000, "secret-jti"),
-            Some("sid.refresh-secret"),
-            0,
-        )
-        .expect("readable");
+    fn a_refresh_token_in_the_body_is_not_kept() {
+        let mut answer = response(1_000, 1_600);
+        answer.refresh_token = Some("sid.refresh-secret".into());
+        let s = Session::from_response(&answer, 1_000_000.0).expect("readable");
+        assert!(!format!("{s:?}").contains("refresh-secret"));
+        assert_eq!(
+            s,
+            Session::from_response(&response(1_000, 1_600), 1_000_000.0).expect("readable")
+        );
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let s = Session::new(&token(None, 1_000, "secret-jti"), 0).expect("readable");
         let shown = format!("{s:?}");
         assert!(!shown.contains(s.access_token()), "{shown}");
-        assert!(!shown.contains("refresh-secret"), "{shown}");
         assert!(shown.contains("1000"));
     }
 }

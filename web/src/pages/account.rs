@@ -4,8 +4,7 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::home::{load_failed, session_ends, use_me};
-use crate::auth::use_auth;
+use super::home::{load_failed, use_me};
 use crate::busy::use_busy;
 use crate::client::use_client;
 use crate::routes::Route;
@@ -16,7 +15,6 @@ use crate::validation::sentence;
 #[component]
 pub fn Account() -> Html {
     let (me, retry) = use_me();
-    let ends = session_ends(&use_auth());
     let client = use_client();
     let toasts = use_toasts();
     let navigator = use_navigator().expect("pages are inside the router");
@@ -48,10 +46,6 @@ pub fn Account() -> Html {
                 <dd>{ user.id }</dd>
                 <dt>{ "Member since" }</dt>
                 <dd>{ time::day(&user.created_at) }</dd>
-                if let Some(ends) = ends {
-                    <dt>{ "Session ends" }</dt>
-                    <dd>{ ends }</dd>
-                }
             </dl>
         },
         Some(Err(error)) => load_failed(error, &retry),

@@ -6,10 +6,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::ApiError;
-use crate::auth::{Auth, use_auth};
+use crate::auth::use_auth;
 use crate::client::use_client;
 use crate::routes::Route;
-use crate::time;
 use crate::toast::use_toasts;
 use crate::validation::sentence;
 
@@ -61,17 +60,9 @@ pub fn load_failed(error: &ApiError, retry: &Callback<()>) -> Html {
     }
 }
 
-/// When the session ends, if it does not renew itself: the time of day.
-pub fn session_ends(auth: &Auth) -> Option<String> {
-    auth.session()
-        .filter(|s| !s.renews())
-        .map(|s| time::time_of_day(s.expires_at()))
-}
-
 #[component]
 pub fn Home() -> Html {
     let (me, retry) = use_me();
-    let ends = session_ends(&use_auth());
     let body = match &me {
         None => html! {
             <>
@@ -82,10 +73,7 @@ pub fn Home() -> Html {
         Some(Ok(user)) => html! {
             <>
                 <h1 class="greeting">{ "Hello, " }{ user.username.clone() }</h1>
-                <p class="lead">
-                    { "You are signed in." }
-                    if let Some(ends) = ends { { format!(" This session ends at {ends}.") } }
-                </p>
+                <p class="lead">{ "You are signed in." }</p>
                 <p>
                     <Link<Route> to={Route::Account} classes="button secondary">
                         { "Account details" }

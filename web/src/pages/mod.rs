@@ -6,6 +6,7 @@ mod not_found;
 mod password;
 mod register;
 mod sign_in;
+mod sign_out;
 
 pub use account::Account;
 pub use home::Home;
@@ -13,3 +14,4 @@ pub use not_found::NotFound;
 pub use password::ChangePassword;
 pub use register::Register;
 pub use sign_in::{Prefill, SignIn};
+pub use sign_out::SignOut;

@@ -55,6 +55,19 @@ fn target(request: &HttpRequest) -> Result<Option<Target>, ApiError> {
         return Ok(None);
     };
     let url = web_url(&url).ok_or_else(ApiError::host_not_allowed)?;
+    // A proxy that sets X-Forwarded-Host but passes a client's X-Original-URL on would let
+    // the client choose which host's rules apply: when both are there, they must agree.
+    if let (true, Some(forwarded)) = (nginx, single_header(request, "x-forwarded-host")?) {
+        let forwarded = forwarded
+            .rsplit_once(':')
+            .map_or(forwarded, |(host, _)| host);
+        if !url
+            .host_str()
+            .is_some_and(|host| host.eq_ignore_ascii_case(forwarded))
+        {
+            return Err(ApiError::host_not_allowed());
+        }
+    }
     Ok(Some(Target { url, nginx }))
 }
 
@@ -232,6 +245,14 @@ mod tests {
             Ok(Some(("https://app1.tessera.test/x?y=z".into(), false)))
         );
         assert_eq!(target_of(&[]), Ok(None));
+        assert_eq!(
+            target_of(&[
+                ("x-original-url", "https://app1.tessera.test:8443/"),
+                ("x-forwarded-host", "APP1.tessera.test:8443"),
+            ]),
+            Ok(Some(("https://app1.tessera.test:8443/".into(), true))),
+            "both, agreeing"
+        );
     }
 
     #[test]
@@ -252,6 +273,10 @@ mod tests {
             vec![
                 ("x-forwarded-host", "app1.tessera.test"),
                 ("x-forwarded-proto", "ftp"),
+            ],
+            vec![
+                ("x-original-url", "https://app1.tessera.test/"),
+                ("x-forwarded-host", "app2.tessera.test"),
             ],
         ] {
             assert_eq!(

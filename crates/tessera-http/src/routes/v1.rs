@@ -124,8 +124,7 @@ pub(crate) async fn issue_token(
     body: web::Json<SignInRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let SignInRequest {
-        username,
-        password,
+        credentials: Credentials { username, password },
         session,
     } = body.into_inner();
     if session == SessionDelivery::Cookie {

@@ -427,6 +427,12 @@ async fn forward_auth_never_redirects_off_its_domains_nor_believes_forgeries(bac
         vec![("x-forwarded-host", "evil.example")],
         vec![("x-forwarded-host", "app1.tessera.test.evil.example")],
         vec![("x-original-url", "https://evil.example/")],
+        // A client's X-Original-URL through a proxy that sets X-Forwarded-Host (Caddy
+        // without the documented header_up): the rules of one host for a request to another.
+        vec![
+            ("x-original-url", "https://app1.tessera.test/"),
+            ("x-forwarded-host", "secret.apps.test"),
+        ],
         vec![("x-original-url", "https://app1.tessera.test@evil.example/")],
         vec![("x-original-url", "javascript:alert(1)")],
         vec![

@@ -21,6 +21,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub config: Config,
+    server: actix_web::dev::ServerHandle,
     _database: TestDatabase,
     _dirs: tempfile::TempDir,
 }
@@ -57,7 +58,12 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
     adjust(&mut config);
     let application = Application::build(&config).expect("the app starts");
     let base = format!("http://127.0.0.1:{}", application.port());
-    actix_web::rt::spawn(application.run_until_stopped());
+    let server = application.handle();
+    // On a thread of its own, so that it outlives this test's runtime long enough to hear
+    // the stop `TestApp` sends when dropped, and its workers close their connections.
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(application.run_until_stopped())
+    });
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -66,9 +72,19 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
         base,
         client,
         config,
+        server,
         _database: database,
         _dirs: dirs,
     })
+}
+
+impl Drop for TestApp {
+    /// Stops the server, whose workers outlive the test's runtime: its pool of database
+    /// connections closes with it instead of idling until the binary ends.
+    fn drop(&mut self) {
+        // Stopping starts when asked; nothing is left to wait for.
+        drop(self.server.stop(false));
+    }
 }
 
 pub async fn spawn(backend: Backend) -> Option<TestApp> {

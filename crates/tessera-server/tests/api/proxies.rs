@@ -7,8 +7,8 @@
 //! A missing `nginx`, `caddy`, `openssl` or `curl` fails the test under `CI=true` and skips
 //! it, loudly, otherwise.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::json;
@@ -16,7 +16,17 @@ use tessera_store::Backend;
 
 use crate::helpers::{PASSWORD, TestApp, eventually, spawn_with};
 
-const OPERATIONS: &str = include_str!("../../../../docs/operations.md");
+#[path = "../support/proxies.rs"]
+mod support;
+use support::{
+    Daemon, Documentation, caddy_test_options, certificate, fill_in, free_port, start_caddy,
+    start_nginx, tool,
+};
+
+const OPERATIONS: Documentation = Documentation {
+    path: "docs/operations.md",
+    text: include_str!("../../../../docs/operations.md"),
+};
 
 /// The client that rotates `X-Forwarded-For`.
 const ATTACKER: &str = "127.0.0.2";
@@ -26,87 +36,6 @@ const NEIGHBOUR: &str = "127.0.0.3";
 /// these tests: small, so that the limits are reached in a few requests.
 const REGISTRATIONS: u32 = 3;
 const FAILURES: u32 = 2;
-
-/// The fenced block after `<!-- tested: NAME … -->` in `docs/operations.md`.
-fn documented_block(name: &str) -> &'static str {
-    let marker = format!("<!-- tested: {name} ");
-    let after = &OPERATIONS[OPERATIONS
-        .find(&marker)
-        .unwrap_or_else(|| panic!("docs/operations.md has no {marker:?}"))..];
-    let fence = after
-        .find("\n```")
-        .expect("a fenced block after the marker");
-    let body = &after[fence + 4..];
-    let body = &body[body.find('\n').expect("the fence's info string ends") + 1..];
-    &body[..body.find("\n```").expect("the block is closed")]
-}
-
-/// `text` with each `(from, to)` replaced; each `from` must occur exactly once, so the
-/// documentation cannot drift away from what is tested without the test noticing.
-fn fill_in(text: &str, replacements: &[(&str, &str)]) -> String {
-    replacements
-        .iter()
-        .fold(text.to_owned(), |text, (from, to)| {
-            assert_eq!(text.matches(from).count(), 1, "{from:?} once in {text}");
-            text.replace(from, to)
-        })
-}
-
-/// A program the test needs, or `None` (a skip, said out loud) outside CI.
-fn tool(path: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(path);
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "{} is missing: `make test` (scripts/install-deps.sh test) installs it",
-        path.display()
-    );
-    eprintln!(
-        "SKIPPING: {} is missing; run `scripts/install-deps.sh test`",
-        path.display()
-    );
-    None
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A proxy process, stopped when dropped; its log is shown when it does not come up.
-struct Daemon {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn start(command: &mut Command, log: PathBuf) -> Daemon {
-        let output = std::fs::File::create(&log).unwrap();
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(output.try_clone().unwrap())
-            .stderr(output)
-            .spawn()
-            .unwrap_or_else(|e| panic!("{command:?}: {e}"));
-        Daemon { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A proxy from the documentation on `https://auth.example.com:PORT` (resolved to
 /// 127.0.0.1), in front of a Tessera.
@@ -168,26 +97,6 @@ impl Front {
     }
 }
 
-/// A self-signed certificate for `auth.example.com`: (certificate, key).
-fn certificate(openssl: &Path, dir: &Path) -> (PathBuf, PathBuf) {
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let status = Command::new(openssl)
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
-        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
-        .args(["-subj", "/CN=auth.example.com"])
-        .args(["-addext", "subjectAltName=DNS:auth.example.com"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "openssl made no certificate");
-    (cert, key)
-}
-
 /// A Tessera trusting the proxies on 127.0.0.1, with small limits.
 async fn tessera_behind_a_proxy() -> Option<(TestApp, String)> {
     let app = spawn_with(Backend::Sqlite, |config| {
@@ -201,23 +110,17 @@ async fn tessera_behind_a_proxy() -> Option<(TestApp, String)> {
 }
 
 /// The documented nginx server block inside a minimal `nginx.conf` of the test's own.
-fn start_nginx(upstream: &str) -> Option<Front> {
+fn start_documented_nginx(upstream: &str) -> Option<Front> {
     let (nginx, openssl, curl) = (
         tool("/usr/sbin/nginx")?,
         tool("/usr/bin/openssl")?,
         tool("/usr/bin/curl")?,
     );
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().display().to_string();
-    // One process, no workers: killing it leaves nothing behind (a worker outliving its
-    // master kept the sockets it inherited, MariaDB connections of this test binary among
-    // them). Readable temp dirs all the same, for a run as another user.
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let (cert, key) = certificate(&openssl, dir.path());
+    let (cert, key) = certificate(&openssl, dir.path(), &["auth.example.com"]);
     let port = free_port();
     let server = fill_in(
-        documented_block("nginx"),
+        OPERATIONS.block("nginx"),
         &[
             ("listen 443 ", &format!("listen 127.0.0.1:{port} ")),
             (
@@ -231,24 +134,7 @@ fn start_nginx(upstream: &str) -> Option<Front> {
             ("http://127.0.0.1:8080", &format!("http://{upstream}")),
         ],
     );
-    let conf = format!(
-        "master_process off;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log info;\n\
-         events {{ worker_connections 128; }}\n\
-         http {{\n    access_log {d}/access.log;\n    client_body_temp_path {d}/body;\n    \
-         proxy_temp_path {d}/proxy;\n    fastcgi_temp_path {d}/fastcgi;\n    \
-         uwsgi_temp_path {d}/uwsgi;\n    scgi_temp_path {d}/scgi;\n{server}\n}}\n"
-    );
-    std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
-    let daemon = Daemon::start(
-        Command::new(nginx)
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(dir.path().join("nginx.conf"))
-            .arg("-e")
-            .arg(dir.path().join("error.log")),
-        dir.path().join("error.log"),
-    );
+    let daemon = start_nginx(&nginx, dir.path(), &server);
     Some(Front {
         port,
         curl,
@@ -259,27 +145,14 @@ fn start_nginx(upstream: &str) -> Option<Front> {
 
 /// The documented Caddyfile site, after global options of the test's own: no admin
 /// endpoint, free ports, its local CA instead of ACME, state in the temp dir.
-fn start_caddy(upstream: &str) -> Option<Front> {
+fn start_documented_caddy(upstream: &str) -> Option<Front> {
     let (caddy, curl) = (tool("/usr/bin/caddy")?, tool("/usr/bin/curl")?);
     let dir = tempfile::tempdir().unwrap();
     let (port, http_port) = (free_port(), free_port());
-    let site = fill_in(documented_block("caddy"), &[("127.0.0.1:8080", upstream)]);
-    let caddyfile = format!(
-        "{{\n    admin off\n    local_certs\n    skip_install_trust\n    \
-         default_bind 127.0.0.1\n    http_port {http_port}\n    https_port {port}\n    \
-         storage file_system {}\n}}\n\n{site}\n",
-        dir.path().join("storage").display()
-    );
-    std::fs::write(dir.path().join("Caddyfile"), caddyfile).unwrap();
-    let daemon = Daemon::start(
-        Command::new(caddy)
-            .args(["run", "--adapter", "caddyfile", "--config"])
-            .arg(dir.path().join("Caddyfile"))
-            .env("HOME", dir.path())
-            .env("XDG_CONFIG_HOME", dir.path().join("config"))
-            .env("XDG_DATA_HOME", dir.path().join("data")),
-        dir.path().join("caddy.log"),
-    );
+    let site = fill_in(OPERATIONS.block("caddy"), &[("127.0.0.1:8080", upstream)]);
+    let options = caddy_test_options(dir.path(), http_port, port);
+    let caddyfile = format!("{{\n    admin off\n{options}}}\n\n{site}\n");
+    let daemon = start_caddy(&caddy, dir.path(), &caddyfile);
     Some(Front {
         port,
         curl,
@@ -357,7 +230,7 @@ async fn nginx_as_documented_keeps_clients_apart_and_forged_addresses_out() {
     let Some((_app, upstream)) = tessera_behind_a_proxy().await else {
         return;
     };
-    let Some(front) = start_nginx(&upstream) else {
+    let Some(front) = start_documented_nginx(&upstream) else {
         return;
     };
     rotating_forwarded_for_meets_the_limits(&front).await;
@@ -368,7 +241,7 @@ async fn caddy_as_documented_keeps_clients_apart_and_forged_addresses_out() {
     let Some((_app, upstream)) = tessera_behind_a_proxy().await else {
         return;
     };
-    let Some(front) = start_caddy(&upstream) else {
+    let Some(front) = start_documented_caddy(&upstream) else {
         return;
     };
     rotating_forwarded_for_meets_the_limits(&front).await;
@@ -450,7 +323,7 @@ fn unit_settings(unit: &str) -> Vec<(&str, &str)> {
 
 #[test]
 fn the_documented_systemd_unit_is_valid_and_starts_the_cli_as_it_is() {
-    let unit = documented_block("systemd");
+    let unit = OPERATIONS.block("systemd");
     let settings = unit_settings(unit);
     let value = |key: &str| settings.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
 

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::harness::{App, Options, PASSWORD, eventually};
+use crate::harness::{App, Options, PASSWORD, REFRESH_COOKIE, eventually};
 
 /// Records in `window.__disabledSeen` whether the form's submit button was ever disabled,
 /// and in `window.__busySeen` whether the loading bar ran: requests are too quick to catch
@@ -75,10 +75,21 @@ async fn create_account_then_sign_in_greets_the_user_by_name() {
         (true, true),
         "Sign in: button disabled and loading bar running during the request"
     );
-    let token = app.wait_for_stored_token().await;
-    assert_eq!(token.split('.').count(), 3, "a JWT is kept: {token}");
+    // Signed in with the refresh token in an HttpOnly cookie, not in the answer.
+    let sign_in = app.calls_to("/api/v1/tokens").await;
+    assert_eq!(sign_in.len(), 1, "{sign_in:?}");
+    assert_eq!(
+        (&sign_in[0]["status"], &sign_in[0]["refreshTokenInBody"]),
+        (&json!(200), &json!(false))
+    );
+    let token = app.wait_for_access_token().await;
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+    app.assert_tokens_out_of_scripts_reach().await;
     app.button("Sign out").await;
-    assert_eq!(app.console_errors().await, Vec::<String>::new());
+    assert_eq!(
+        app.console_errors_but_no_session().await,
+        Vec::<String>::new()
+    );
     app.screenshot("home").await;
 
     // The same page on a phone-sized screen.
@@ -141,12 +152,12 @@ async fn the_register_form_checks_as_the_server_does_and_shows_its_messages() {
     let shown = taken.text().await.expect("text");
     assert!(shown.to_lowercase().contains("taken"), "{shown}");
     app.wait_for_location("/register").await;
-    assert!(app.stored_token().await.is_none());
+    assert_eq!(app.last_access_token().await, None);
     app.close().await;
 }
 
 #[tokio::test]
-async fn a_wrong_password_shows_the_servers_message_and_stores_no_token() {
+async fn a_wrong_password_shows_the_servers_message_and_keeps_no_token() {
     let Some(app) = App::start(Options::default()).await else {
         return;
     };
@@ -172,8 +183,9 @@ async fn a_wrong_password_shows_the_servers_message_and_stores_no_token() {
     })
     .await;
     app.wait_for_location("/login").await;
-    assert!(app.stored_token().await.is_none());
-    assert!(!app.local_storage().await.contains("eyJ"));
+    assert_eq!(app.last_access_token().await, None);
+    assert_eq!(app.cookie(REFRESH_COOKIE).await, None);
+    assert!(!app.readable_by_scripts().await.contains("eyJ"));
     // The console shows the refused request: proof that the empty consoles checked in
     // other tests are really read.
     let errors = app.console_errors().await;

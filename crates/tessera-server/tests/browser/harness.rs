@@ -1,6 +1,8 @@
 //! What every browser test stands on: a `tessera serve` of its own (fresh SQLite database,
 //! the built web bundle), a chromedriver of its own, and a headless Chromium with a fresh
-//! profile, plus the few actions a person takes on the pages.
+//! profile, plus the few actions a person takes on the pages and, through the DevTools
+//! protocol, what the page keeps from scripts: the app's API calls (its access token lives
+//! in memory only), the HttpOnly cookies, a slow or failing network.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -12,6 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
+use fantoccini::wd::WindowHandle;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
@@ -21,8 +24,53 @@ use tempfile::TempDir;
 /// module in a fresh profile includes compiling it, and CI machines are shared.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
-/// The localStorage key the app keeps its session under (`web/src/auth/storage.rs`).
-pub const SESSION_KEY: &str = "tessera.session";
+/// The cookie that holds the refresh token, HttpOnly, for `/api/v1/tokens/refresh`.
+pub const REFRESH_COOKIE: &str = "tessera_refresh";
+/// The cookie forward auth and the cookie sign-out read, HttpOnly, for `/`.
+pub const SESSION_COOKIE: &str = "tessera_session";
+
+/// Installed in every page before the app starts: records each API call the app makes in
+/// `window.__apiCalls` (method, path, the Bearer token sent, status, when it was sent and
+/// answered, and for token answers the access token and whether a refresh token came in
+/// the body). The app's access token lives in its memory only; this is how tests see it.
+const WATCH_API: &str = r#"
+    (() => {
+        const calls = [];
+        Object.defineProperty(window, '__apiCalls', { value: calls });
+        const send = window.fetch.bind(window);
+        window.fetch = async (input, init) => {
+            // Not `new Request(input)` for a Request: that would use up its body.
+            const request = input instanceof Request ? input : new Request(input, init);
+            const path = new URL(request.url).pathname;
+            if (!path.startsWith('/api/')) {
+                return send(input, init);
+            }
+            const authorization = request.headers.get('Authorization') || '';
+            const call = {
+                method: request.method,
+                path,
+                bearer: authorization.startsWith('Bearer ') ? authorization.slice(7) : null,
+                sentAt: Date.now(),
+            };
+            calls.push(call);
+            try {
+                const response = await send(input, init);
+                call.status = response.status;
+                call.answeredAt = Date.now();
+                if (response.ok && (path === '/api/v1/tokens' || path === '/api/v1/tokens/refresh')) {
+                    const body = await response.clone().json();
+                    call.accessToken = body.access_token;
+                    call.refreshTokenInBody = 'refresh_token' in body;
+                }
+                return response;
+            } catch (error) {
+                call.error = String(error);
+                call.answeredAt = Date.now();
+                throw error;
+            }
+        };
+    })();
+"#;
 
 /// A password the server's policy accepts.
 pub const PASSWORD: &str = "correct horse battery";
@@ -125,7 +173,7 @@ struct Tessera {
 }
 
 impl Tessera {
-    fn start(web_dir: &Path, token_ttl: Option<u64>) -> Tessera {
+    fn start(web_dir: &Path, token_ttl: Option<u64>, env: &[(String, String)]) -> Tessera {
         let data_dir = tempfile::tempdir().expect("a temporary data directory");
         let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
         command.args(["serve", "--bind", "127.0.0.1:0"]);
@@ -145,6 +193,7 @@ impl Tessera {
         if let Some(ttl) = token_ttl {
             command.env("TESSERA_TOKEN_TTL", ttl.to_string());
         }
+        command.envs(env.iter().map(|(key, value)| (key, value)));
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -282,6 +331,16 @@ pub struct Options {
     pub token_ttl: Option<u64>,
 }
 
+/// What [`App::start_with`] adds to [`Options`], for a test that puts the server behind a
+/// proxy of its own. Kept apart from `Options`, which tests spell out field by field.
+#[derive(Debug, Default, Clone)]
+pub struct Surroundings {
+    /// More `tessera serve` environment, e.g. `TESSERA_ISSUER`.
+    pub server_env: Vec<(String, String)>,
+    /// More Chromium arguments, e.g. `--host-resolver-rules=…`.
+    pub chromium_args: Vec<String>,
+}
+
 /// One test's world: server, browser and the means to use them. Fields drop in order:
 /// the WebDriver session, then chromedriver (and with it Chromium), then the server.
 pub struct App {
@@ -296,6 +355,11 @@ impl App {
     /// Starts everything, or returns `None` (saying so loudly) when the machine lacks the
     /// bundle or the browser outside CI. In CI (`CI` set) a missing piece fails the test.
     pub async fn start(options: Options) -> Option<App> {
+        Self::start_with(options, Surroundings::default()).await
+    }
+
+    /// [`App::start`] with `surroundings` added.
+    pub async fn start_with(options: Options, surroundings: Surroundings) -> Option<App> {
         let prerequisites = match prerequisites() {
             Ok(found) => found,
             Err(missing) if in_ci() => panic!("browser tests cannot run: {missing}"),
@@ -308,7 +372,11 @@ impl App {
                 return None;
             }
         };
-        let server = Tessera::start(&prerequisites.web_dir, options.token_ttl);
+        let server = Tessera::start(
+            &prerequisites.web_dir,
+            options.token_ttl,
+            &surroundings.server_env,
+        );
         let driver = ChromeDriver::start(&prerequisites.chromedriver).await;
         let profile = tempfile::tempdir().expect("a temporary browser profile");
         let args = [
@@ -326,6 +394,7 @@ impl App {
         .map(String::from)
         .into_iter()
         .chain([format!("--user-data-dir={}", profile.path().display())])
+        .chain(surroundings.chromium_args)
         .collect::<Vec<_>>();
         let capabilities = json!({
             "browserName": "chrome",
@@ -343,13 +412,15 @@ impl App {
             .connect(&format!("http://127.0.0.1:{}", driver.port))
             .await
             .expect("chromedriver opens a Chromium session");
-        Some(App {
+        let app = App {
             browser,
             driver,
             _profile: profile,
             server,
             http: reqwest::Client::new(),
-        })
+        };
+        app.watch_api().await;
+        Some(app)
     }
 
     /// Ends the browser session; dropping the `App` does the rest.
@@ -489,62 +560,118 @@ impl App {
             .unwrap_or_else(|e| panic!("script failed: {e}\n{source}"))
     }
 
-    /// Everything in the page's localStorage, as one JSON text.
-    pub async fn local_storage(&self) -> String {
+    /// Everything scripts on the page can read of what the app keeps: `document.cookie`,
+    /// localStorage and sessionStorage, as one JSON text.
+    pub async fn readable_by_scripts(&self) -> String {
         let dump = self
             .script(
-                "return JSON.stringify(Object.assign({}, window.localStorage));",
+                "return JSON.stringify({ cookie: document.cookie, \
+                 local: Object.assign({}, window.localStorage), \
+                 session: Object.assign({}, window.sessionStorage) });",
                 vec![],
             )
             .await;
         dump.as_str().unwrap_or_default().to_owned()
     }
 
-    /// The session the app keeps in localStorage, as stored, if any.
-    pub async fn stored_session(&self) -> Option<Value> {
-        let stored = self
-            .script(
-                "return window.localStorage.getItem(arguments[0]);",
-                vec![json!(SESSION_KEY)],
-            )
+    /// Every API call the app made in the current page, oldest first (see [`WATCH_API`]).
+    pub async fn api_calls(&self) -> Vec<Value> {
+        let calls = self.script("return window.__apiCalls || [];", vec![]).await;
+        calls.as_array().cloned().unwrap_or_default()
+    }
+
+    /// The calls of the current page to `path`, oldest first.
+    pub async fn calls_to(&self, path: &str) -> Vec<Value> {
+        let mut calls = self.api_calls().await;
+        calls.retain(|call| call["path"] == json!(path));
+        calls
+    }
+
+    /// The last access token the server gave the app in the current page, if any.
+    pub async fn last_access_token(&self) -> Option<String> {
+        self.api_calls()
+            .await
+            .iter()
+            .rev()
+            .find_map(|call| call["accessToken"].as_str().map(str::to_owned))
+    }
+
+    /// Waits until the app has an access token in the current page, and returns it.
+    pub async fn wait_for_access_token(&self) -> String {
+        eventually("an access token for the app", || self.last_access_token()).await
+    }
+
+    /// The browser's cookie `name` for the API's paths, HttpOnly ones too (through the
+    /// DevTools protocol: scripts cannot read them, which is the point).
+    pub async fn cookie(&self, name: &str) -> Option<Value> {
+        let urls = [self.url("/api/v1/tokens/refresh")];
+        let answer = self
+            .devtools("Network.getCookies", json!({ "urls": urls }))
             .await;
-        serde_json::from_str(stored.as_str()?).ok()
+        answer["value"]["cookies"]
+            .as_array()?
+            .iter()
+            .find(|cookie| cookie["name"] == json!(name))
+            .cloned()
     }
 
-    /// The access token the app keeps, if any.
-    pub async fn stored_token(&self) -> Option<String> {
-        let session = self.stored_session().await?;
-        session["access_token"].as_str().map(str::to_owned)
+    /// The refresh token in the browser's refresh cookie, if it has one.
+    pub async fn refresh_cookie(&self) -> Option<String> {
+        let cookie = self.cookie(REFRESH_COOKIE).await?;
+        cookie["value"].as_str().map(str::to_owned)
     }
 
-    /// The refresh token the app keeps, if any.
-    pub async fn stored_refresh_token(&self) -> Option<String> {
-        let session = self.stored_session().await?;
-        session["refresh_token"].as_str().map(str::to_owned)
+    /// Removes the browser's cookie `name`, as when it reaches its `Max-Age`.
+    pub async fn delete_cookie(&self, name: &str) {
+        let url = self.url("/api/v1/tokens/refresh");
+        self.devtools("Network.deleteCookies", json!({ "name": name, "url": url }))
+            .await;
+        assert_eq!(self.cookie(name).await, None, "{name} deleted");
     }
 
-    /// Replaces the stored session with `session` (a JSON object), as an earlier visit or
-    /// another version of the app could have left it.
-    pub async fn store_session(&self, session: Value) {
-        self.script(
-            "window.localStorage.setItem(arguments[0], JSON.stringify(arguments[1]));",
-            vec![json!(SESSION_KEY), session],
-        )
-        .await;
-    }
-
-    /// Waits until the app has stored a token, and returns it.
-    pub async fn wait_for_stored_token(&self) -> String {
-        eventually("a stored token", || self.stored_token()).await
-    }
-
-    /// Waits until no token is left in localStorage (the app writes it after rendering).
-    pub async fn wait_for_no_token(&self) {
-        eventually("the token to leave localStorage", || async {
-            let dump = self.local_storage().await;
-            (!dump.contains("access_token") && !dump.contains("eyJ")).then_some(())
+    /// Waits until the browser holds neither session cookie (the server cleared them).
+    pub async fn wait_for_no_session_cookies(&self) {
+        eventually("the session cookies to be cleared", || async {
+            let left = self.cookie(REFRESH_COOKIE).await.is_some()
+                || self.cookie(SESSION_COOKIE).await.is_some();
+            (!left).then_some(())
         })
         .await;
+    }
+
+    /// Asserts that the tokens of a signed-in app are out of scripts' reach: the refresh
+    /// token only in an HttpOnly cookie for its own path, the session cookie HttpOnly too,
+    /// and neither they nor the access token in `document.cookie` or either storage.
+    pub async fn assert_tokens_out_of_scripts_reach(&self) {
+        let refresh = self.cookie(REFRESH_COOKIE).await.expect("a refresh cookie");
+        assert_eq!(refresh["httpOnly"], json!(true), "{refresh}");
+        assert_eq!(
+            refresh["path"],
+            json!("/api/v1/tokens/refresh"),
+            "{refresh}"
+        );
+        let session = self.cookie(SESSION_COOKIE).await.expect("a session cookie");
+        assert_eq!(session["httpOnly"], json!(true), "{session}");
+        let readable = self.readable_by_scripts().await;
+        let access = self.last_access_token().await.expect("an access token");
+        for (what, secret) in [
+            (
+                "the refresh token",
+                refresh["value"].as_str().expect("a value"),
+            ),
+            (
+                "the session cookie",
+                session["value"].as_str().expect("a value"),
+            ),
+            ("the access token", access.as_str()),
+            ("a JWT", "eyJ"),
+        ] {
+            assert!(!secret.is_empty(), "{what} is empty");
+            assert!(
+                !readable.contains(secret),
+                "{what} is readable by scripts: {readable}"
+            );
+        }
     }
 
     /// The browser console's errors since the last call (chromedriver's log endpoint, which
@@ -580,6 +707,15 @@ impl App {
             .collect()
     }
 
+    /// The console errors since the last call, less those of the app asking the refresh
+    /// cookie for a session when there is none: a 401 is how it learns that nobody is
+    /// signed in.
+    pub async fn console_errors_but_no_session(&self) -> Vec<String> {
+        let mut errors = self.console_errors().await;
+        errors.retain(|e| !(e.contains("/api/v1/tokens/refresh") && e.contains("401")));
+        errors
+    }
+
     /// Runs a Chrome DevTools Protocol command in the current tab, through chromedriver.
     async fn devtools(&self, command: &str, params: Value) -> Value {
         let session = self
@@ -603,16 +739,47 @@ impl App {
         response.json().await.expect("a JSON answer")
     }
 
-    /// Removes the Web Locks API (`navigator.locks`) from pages loaded in the current tab
-    /// from now on, as in browsers without it or pages outside a secure context.
-    pub async fn hide_web_locks(&self) {
-        let source = "Object.defineProperty(Navigator.prototype, 'locks', \
-                      { get: () => undefined, configurable: true });";
+    /// Records the app's API calls (see [`WATCH_API`]) in pages loaded in the current tab
+    /// from now on; [`App::start`] does it for the first tab.
+    pub async fn watch_api(&self) {
         self.devtools(
             "Page.addScriptToEvaluateOnNewDocument",
-            json!({ "source": source }),
+            json!({ "source": WATCH_API }),
         )
         .await;
+    }
+
+    /// Opens a new tab of the same browser (same cookies and storage), switches to it and
+    /// watches its API calls; returns its handle.
+    pub async fn open_tab(&self) -> WindowHandle {
+        let tab = self.browser.new_window(true).await.expect("new tab").handle;
+        self.browser
+            .switch_to_window(tab.clone())
+            .await
+            .expect("switch");
+        self.watch_api().await;
+        tab
+    }
+
+    /// Makes the current tab fail every request whose URL matches one of `patterns` (`*`
+    /// wildcards) as a network error, as when the server cannot be reached; `&[]` undoes it.
+    pub async fn block_urls(&self, patterns: &[&str]) {
+        self.devtools("Network.enable", json!({})).await;
+        self.devtools("Network.setBlockedURLs", json!({ "urls": patterns }))
+            .await;
+    }
+
+    /// Makes every answer in the current tab arrive `latency_ms` late, as on a slow network.
+    pub async fn delay_network(&self, latency_ms: u64) {
+        self.devtools("Network.enable", json!({})).await;
+        let conditions = json!({
+            "offline": false,
+            "latency": latency_ms,
+            "downloadThroughput": -1,
+            "uploadThroughput": -1,
+        });
+        self.devtools("Network.emulateNetworkConditions", conditions)
+            .await;
     }
 
     /// Saves a PNG of the page to `target/e2e/NAME.png`, for people to look at.
@@ -713,15 +880,36 @@ impl App {
     }
 
     /// Starts everything, creates `username` and signs in through the form: the user is on
-    /// Home with a stored session.
+    /// Home with a session.
     pub async fn start_signed_in(options: Options, username: &str) -> Option<App> {
         let app = App::start(options).await?;
         app.register_via_api(username, PASSWORD).await;
         app.goto("/login").await;
         app.sign_in_with_form(username, PASSWORD).await;
         app.wait_for_greeting(username).await;
-        app.wait_for_stored_token().await;
+        app.wait_for_access_token().await;
         Some(app)
+    }
+
+    /// Ends every session of `username` but one of its own, from another device: signs in
+    /// there through the API and deletes the others (`DELETE /api/v1/sessions/{id}`).
+    pub async fn end_sessions_from_another_device(&self, username: &str) {
+        let elsewhere = self.session_via_api(username, PASSWORD).await;
+        let token = elsewhere["access_token"].as_str().expect("an access token");
+        let (status, sessions) = self
+            .api(reqwest::Method::GET, "/api/v1/sessions", Some(token), None)
+            .await;
+        assert_eq!(status, 200, "{sessions}");
+        for session in sessions.as_array().expect("a list") {
+            if session["current"] == json!(false) {
+                let id = session["id"].as_str().expect("an id");
+                let path = format!("/api/v1/sessions/{id}");
+                let (status, body) = self
+                    .api(reqwest::Method::DELETE, &path, Some(token), None)
+                    .await;
+                assert_eq!(status, 204, "ending session {id}: {body}");
+            }
+        }
     }
 
     /// Waits for Home's greeting of `username`.

@@ -8,6 +8,7 @@
 mod harness;
 
 mod accounts;
+mod forward_auth;
 mod navigation;
 mod password;
 mod refresh;

@@ -1,5 +1,7 @@
 //! Which page a visitor sees, signed in or not.
 
+use serde_json::json;
+
 use crate::harness::{App, Options, PASSWORD};
 
 #[tokio::test]
@@ -15,9 +17,16 @@ async fn visiting_the_root_signed_out_lands_on_sign_in() {
     app.field("Username").await;
     app.field("Password").await;
     app.button("Sign in").await;
-    assert!(app.stored_token().await.is_none());
-    // Everything loaded under the content security policy, and nothing failed.
-    assert_eq!(app.console_errors().await, Vec::<String>::new());
+    // The app asked the refresh cookie, which is not there.
+    let asked = app.calls_to("/api/v1/tokens/refresh").await;
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked[0]["status"], json!(401));
+    assert_eq!(app.last_access_token().await, None);
+    // Everything loaded under the content security policy, and nothing else failed.
+    assert_eq!(
+        app.console_errors_but_no_session().await,
+        Vec::<String>::new()
+    );
     app.screenshot("sign-in").await;
     app.close().await;
 }
@@ -57,6 +66,42 @@ async fn sign_in_ignores_a_next_that_leaves_the_app() {
     app.goto("/login?next=%2F%2Fevil.example%2F").await;
     app.sign_in_with_form("eve", PASSWORD).await;
     app.wait_for_greeting("eve").await;
+    app.wait_for_location("/").await;
+    app.close().await;
+}
+
+/// `rd` as forward auth sends it, to a host the test server does not allow.
+const FOREIGN_RD: &str = "https%3A%2F%2Fevil.example%2Fsteal%3Fx%3D1";
+
+/// Waits for the message that the server refused `rd`, and checks that it was asked once.
+async fn rd_was_refused(app: &App) {
+    app.wait_for(
+        "//*[contains(@class,'toast-error') and contains(., 'not one Tessera may send you back to')]",
+    )
+    .await;
+    let asked = app.calls_to("/api/v1/forward-auth/redirect").await;
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked[0]["status"], json!(400));
+}
+
+#[tokio::test]
+async fn sign_in_asks_the_server_about_rd_and_stays_in_the_app_when_refused() {
+    let Some(app) = App::start(Options::default()).await else {
+        return;
+    };
+    app.register_via_api("fox", PASSWORD).await;
+    app.goto(&format!("/login?rd={FOREIGN_RD}&next=%2Faccount"))
+        .await;
+    app.sign_in_with_form("fox", PASSWORD).await;
+    rd_was_refused(&app).await;
+    // `next` still leads on.
+    app.wait_for_heading("Your account").await;
+    app.wait_for_location("/account").await;
+
+    // Already signed in on load: asked at once, and Home when refused.
+    app.goto(&format!("/login?rd={FOREIGN_RD}")).await;
+    rd_was_refused(&app).await;
+    app.wait_for_greeting("fox").await;
     app.wait_for_location("/").await;
     app.close().await;
 }

@@ -32,7 +32,7 @@ async fn changing_the_password_keeps_this_session_and_ends_the_others() {
     app.sign_in_with_form("sam", PASSWORD).await;
     app.wait_for_heading("Change password").await;
     app.wait_for_location("/account/password").await;
-    let here = app.wait_for_stored_token().await;
+    let here = app.wait_for_access_token().await;
 
     // A wrong current password: the server's own message, next to Current password.
     let (status, problem) = app
@@ -86,14 +86,17 @@ async fn changing_the_password_keeps_this_session_and_ends_the_others() {
     app.wait_for("//dd[normalize-space()='sam']").await;
 
     // Still signed in here, with the same session; the other session has ended.
-    assert_eq!(app.stored_token().await.as_deref(), Some(here.as_str()));
+    assert_eq!(
+        app.last_access_token().await.as_deref(),
+        Some(here.as_str())
+    );
     assert_eq!(app.me_status(&here).await, 200);
     assert_eq!(app.me_status(elsewhere).await, 401);
     // Only the new password works now.
     assert_eq!(app.token_via_api("sam", PASSWORD).await.0, 401);
     assert_eq!(app.token_via_api("sam", NEW_PASSWORD).await.0, 200);
     assert_eq!(
-        app.console_errors()
+        app.console_errors_but_no_session()
             .await
             .iter()
             .filter(|e| !e.contains("/api/v1/me/password"))

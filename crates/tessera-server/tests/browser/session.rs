@@ -1,23 +1,34 @@
-//! How long a session lasts: across reloads, until sign-out, expiry, or a refused token.
+//! How long a session lasts: across reloads (through the refresh cookie), until sign-out,
+//! the session's end, or a refused token; and how tabs follow each other.
 
 use serde_json::json;
 
-use crate::harness::{App, Options, PASSWORD, eventually};
+use crate::harness::{App, Options, PASSWORD, REFRESH_COOKIE, eventually};
 
 async fn signed_in(options: Options, username: &str) -> Option<App> {
     App::start_signed_in(options, username).await
 }
 
 #[tokio::test]
-async fn a_reload_keeps_the_user_on_home() {
+async fn a_reload_keeps_the_user_on_home_through_the_refresh_cookie() {
     let Some(app) = signed_in(Options::default(), "fay").await else {
         return;
     };
-    let token = app.wait_for_stored_token().await;
+    let before = app.wait_for_access_token().await;
     app.browser.refresh().await.expect("reload");
     app.wait_for_greeting("fay").await;
     app.wait_for_location("/").await;
-    assert_eq!(app.stored_token().await.as_deref(), Some(token.as_str()));
+    // Nothing was kept in the page: the cookie bought a new access token, and only that.
+    let renewals = app.calls_to("/api/v1/tokens/refresh").await;
+    assert_eq!(renewals.len(), 1, "{renewals:?}");
+    assert_eq!(
+        (&renewals[0]["status"], &renewals[0]["refreshTokenInBody"]),
+        (&json!(200), &json!(false))
+    );
+    let after = app.wait_for_access_token().await;
+    assert_ne!(after, before);
+    assert_eq!(app.me_status(&after).await, 200);
+    app.assert_tokens_out_of_scripts_reach().await;
     app.close().await;
 }
 
@@ -39,7 +50,7 @@ const WATCH_FOR_HOME: &str = r#"
 "#;
 
 #[tokio::test]
-async fn sign_out_forgets_the_token_and_back_does_not_show_home() {
+async fn sign_out_clears_the_cookies_and_back_does_not_show_home() {
     let Some(app) = signed_in(Options::default(), "gus").await else {
         return;
     };
@@ -49,7 +60,7 @@ async fn sign_out_forgets_the_token_and_back_does_not_show_home() {
     app.click_button("Sign out").await;
     app.wait_for_heading("Sign in").await;
     app.wait_for_location("/login").await;
-    app.wait_for_no_token().await;
+    app.wait_for_no_session_cookies().await;
     app.wait_for("//*[contains(@class,'toast') and contains(., 'signed out')]")
         .await;
 
@@ -67,74 +78,62 @@ async fn sign_out_forgets_the_token_and_back_does_not_show_home() {
     let saw_home = app.script("return window.__sawHome;", vec![]).await;
     assert_eq!(saw_home, json!(false), "Home was shown after Back");
     assert!(!app.has("//*[contains(@class,'page-home')]").await);
-    assert!(app.stored_token().await.is_none());
     app.close().await;
 }
 
-/// A session that cannot be renewed (one stored by the app before refresh tokens, or
-/// whose server gave none) still ends at its access token's expiry, by itself. Renewable
-/// sessions whose renewal is refused are in `refresh.rs`.
+/// A session whose refresh cookie is gone (it reached its `Max-Age`, the session's end)
+/// ends when its access token is due for renewal, by itself. Sessions ended on the server
+/// are in `refresh.rs`.
 #[tokio::test]
-async fn an_expiring_token_sends_the_user_to_sign_in_without_a_click() {
+async fn a_session_past_its_end_sends_the_user_to_sign_in_without_a_click() {
     // Long enough for Home to load before the token expires, even on a busy machine.
-    let Some(app) = App::start(Options { token_ttl: Some(6) }).await else {
+    let Some(app) = signed_in(Options { token_ttl: Some(6) }, "hal").await else {
         return;
     };
-    app.register_via_api("hal", PASSWORD).await;
-    app.goto("/login").await;
-    app.wait_for_heading("Sign in").await;
-    let (status, answer) = app.token_via_api("hal", PASSWORD).await;
-    assert_eq!(status, 200);
-    let access_token = answer["access_token"].as_str().expect("an access token");
-    app.store_session(json!({ "access_token": access_token }))
-        .await;
-    app.goto("/").await;
-    app.wait_for_greeting("hal").await;
-    assert_eq!(app.stored_refresh_token().await, None);
-    // No action from here on: the app must notice the expiry by itself.
+    app.delete_cookie(REFRESH_COOKIE).await;
+    // No action from here on: the app must notice by itself.
     app.wait_for_heading("Sign in").await;
     app.wait_for_location("/login").await;
     app.wait_for("//*[contains(@class,'toast') and contains(., 'expired')]")
         .await;
-    app.wait_for_no_token().await;
     // And signing in again works as before.
     app.sign_in_with_form("hal", PASSWORD).await;
     app.wait_for_greeting("hal").await;
+    assert!(app.refresh_cookie().await.is_some(), "a new refresh cookie");
     app.close().await;
 }
 
 #[tokio::test]
-async fn a_tampered_token_leads_to_sign_in_on_the_next_request() {
+async fn a_token_the_server_refuses_leads_to_sign_in_on_the_next_request() {
     let Some(app) = signed_in(Options::default(), "ida").await else {
         return;
     };
-    let token = app.wait_for_stored_token().await;
-    // Change the signature's first character: the token still reads as unexpired, so only
-    // the server can tell it is forged.
-    let (unsigned, signature) = token.rsplit_once('.').expect("a JWT");
-    let first = if signature.starts_with('A') { 'B' } else { 'A' };
-    let forged = format!("{unsigned}.{first}{}", &signature[1..]);
-    app.store_session(json!({ "access_token": forged })).await;
-    assert_eq!(app.stored_token().await.as_deref(), Some(forged.as_str()));
+    let token = app.wait_for_access_token().await;
+    // The access token still reads as unexpired, so only the server can tell it is dead.
+    app.end_sessions_from_another_device("ida").await;
+    assert_eq!(app.me_status(&token).await, 401);
 
-    // The reload starts with the forged token, and Home's request is refused.
-    app.browser.refresh().await.expect("reload");
+    app.click_link("Account").await;
     app.wait_for_heading("Sign in").await;
-    app.wait_for_location("/login").await;
+    app.wait_for_location("/login?next=%2Faccount").await;
     app.wait_for("//*[contains(@class,'toast') and contains(., 'no longer valid')]")
         .await;
-    app.wait_for_no_token().await;
+    let refused = app.calls_to("/api/v1/me").await;
+    assert_eq!(
+        refused.last().map(|call| call["bearer"].clone()),
+        Some(json!(token)),
+        "{refused:?}"
+    );
     app.close().await;
 }
 
 #[tokio::test]
-async fn signing_out_in_one_tab_signs_out_the_others() {
+async fn tabs_follow_each_others_sign_out_and_sign_in() {
     let Some(app) = signed_in(Options::default(), "jon").await else {
         return;
     };
     let first = app.browser.window().await.expect("window");
-    let second = app.browser.new_window(true).await.expect("new tab").handle;
-    app.browser.switch_to_window(second).await.expect("switch");
+    let second = app.open_tab().await;
     app.goto("/").await;
     app.wait_for_greeting("jon").await;
     app.click_button("Sign out").await;
@@ -144,6 +143,13 @@ async fn signing_out_in_one_tab_signs_out_the_others() {
     app.wait_for_heading("Sign in").await;
     app.wait_for("//*[contains(@class,'toast') and contains(., 'another tab')]")
         .await;
+    // Signing in here brings the other tab along: it asks the new cookie for its own token.
+    app.sign_in_with_form("jon", PASSWORD).await;
+    app.wait_for_greeting("jon").await;
+    app.browser.switch_to_window(second).await.expect("switch");
+    app.wait_for_greeting("jon").await;
+    let token = app.wait_for_access_token().await;
+    assert_eq!(app.me_status(&token).await, 200);
     app.close().await;
 }
 
@@ -152,7 +158,6 @@ async fn an_unreachable_server_keeps_the_session_and_says_so() {
     let Some(mut app) = signed_in(Options::default(), "kim").await else {
         return;
     };
-    let token = app.wait_for_stored_token().await;
     app.stop_server();
     app.click_link("Account").await;
     app.wait_for_heading("Your account").await;
@@ -166,7 +171,33 @@ async fn an_unreachable_server_keeps_the_session_and_says_so() {
     .await;
     app.button("Try again").await;
     // Not the user's fault: they stay signed in.
-    assert_eq!(app.stored_token().await.as_deref(), Some(token.as_str()));
+    app.button("Sign out").await;
     app.wait_for_location("/account").await;
+    app.close().await;
+}
+
+#[tokio::test]
+async fn a_server_unreachable_on_load_shows_sign_in_until_it_answers() {
+    let Some(app) = signed_in(Options::default(), "lou").await else {
+        return;
+    };
+    app.goto("/account").await;
+    app.wait_for_heading("Your account").await;
+    app.block_urls(&["*/api/v1/tokens/refresh"]).await;
+    app.browser.refresh().await.expect("reload");
+    app.wait_for_heading("Sign in").await;
+    app.wait_for_location("/login?next=%2Faccount").await;
+    app.wait_for("//*[contains(@class,'toast-error') and contains(., 'cannot be reached')]")
+        .await;
+    // The app keeps asking; once the server answers, the user is where they were.
+    app.block_urls(&[]).await;
+    app.wait_for_heading("Your account").await;
+    app.wait_for_location("/account").await;
+    let renewals = app.calls_to("/api/v1/tokens/refresh").await;
+    assert!(renewals.len() >= 2, "{renewals:?}");
+    assert_eq!(
+        renewals.last().map(|c| c["status"].clone()),
+        Some(json!(200))
+    );
     app.close().await;
 }

@@ -6,13 +6,20 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use tessera_domain::{
-    NewUser, RefreshRefusal, RefreshToken, RevokedSessions, SessionKeys, SessionPolicy, Sessions,
-    UserId, UserRepository, Username,
+    NewUser, RefreshRefusal, RefreshToken, RevokedSessions, SessionId, SessionKeys, SessionPolicy,
+    Sessions, UserId, UserRepository, Username,
 };
 use tessera_store::Database;
 use tessera_token::Secret;
 
+const SECRET: &str = "a secret of thirty-two bytes....";
+
 fn sessions(db: &Database, reuse_interval: Duration) -> Sessions {
+    sessions_under(db, reuse_interval, SECRET)
+}
+
+/// Sessions whose keys come from `secret`.
+fn sessions_under(db: &Database, reuse_interval: Duration, secret: &str) -> Sessions {
     Sessions::new(
         Arc::new(db.clone()),
         SessionPolicy {
@@ -20,7 +27,7 @@ fn sessions(db: &Database, reuse_interval: Duration) -> Sessions {
             ..SessionPolicy::default()
         },
         RevokedSessions::new(Duration::minutes(10)),
-        SessionKeys::derive(&Secret::new("a secret of thirty-two bytes....")).unwrap(),
+        SessionKeys::derive(&Secret::new(secret)).unwrap(),
     )
 }
 
@@ -32,6 +39,10 @@ fn user(db: &Database) -> UserId {
     })
     .unwrap()
     .id
+}
+
+fn ended(sessions: &Sessions, id: &SessionId) -> bool {
+    sessions.find(id).unwrap().unwrap().revoked_at.is_some()
 }
 
 fn refreshed(sessions: &Sessions, token: &RefreshToken, at: DateTime<Utc>) -> RefreshToken {
@@ -62,14 +73,7 @@ fn within_the_interval_a_spent_token_leads_to_the_current_one(db: &Database) {
         refreshed(&sessions, &second, t0 + Duration::seconds(9)),
         third
     );
-    assert!(
-        sessions
-            .find(&session.id)
-            .unwrap()
-            .unwrap()
-            .revoked_at
-            .is_none()
-    );
+    assert!(!ended(&sessions, &session.id));
 }
 
 fn after_the_interval_a_spent_token_ends_the_session(db: &Database) {
@@ -81,14 +85,7 @@ fn after_the_interval_a_spent_token_ends_the_session(db: &Database) {
         .refresh(first.expose(), t0 + Duration::seconds(11))
         .unwrap();
     assert_eq!(late.err(), Some(RefreshRefusal::Reused));
-    assert!(
-        sessions
-            .find(&session.id)
-            .unwrap()
-            .unwrap()
-            .revoked_at
-            .is_some()
-    );
+    assert!(ended(&sessions, &session.id));
     let after = sessions
         .refresh(second.expose(), t0 + Duration::seconds(12))
         .unwrap();
@@ -106,11 +103,10 @@ fn a_zero_interval_ends_the_session_on_any_reuse(db: &Database) {
 
 fn another_deployments_keys_lead_nowhere_and_end_nothing(db: &Database) {
     let sessions = sessions(db, Duration::seconds(10));
-    let other = Sessions::new(
-        Arc::new(db.clone()),
-        SessionPolicy::default(),
-        RevokedSessions::new(Duration::minutes(10)),
-        SessionKeys::derive(&Secret::new("another secret, thirty-two bytes")).unwrap(),
+    let other = sessions_under(
+        db,
+        Duration::seconds(10),
+        "another secret, thirty-two bytes",
     );
     let t0 = Utc::now();
     let (session, first) = sessions.start(user(db), t0).unwrap();
@@ -120,14 +116,7 @@ fn another_deployments_keys_lead_nowhere_and_end_nothing(db: &Database) {
         .refresh(first.expose(), t0 + Duration::seconds(2))
         .unwrap();
     assert_eq!(retried.err(), Some(RefreshRefusal::Unknown));
-    assert!(
-        sessions
-            .find(&session.id)
-            .unwrap()
-            .unwrap()
-            .revoked_at
-            .is_none()
-    );
+    assert!(!ended(&sessions, &session.id));
     refreshed(&sessions, &second, t0 + Duration::seconds(3));
 }
 
