@@ -82,7 +82,7 @@ fn web_url(text: &str) -> Option<Url> {
 }
 
 #[utoipa::path(
-    get,
+    method(get, head, post, put, delete, patch, options, trace),
     path = "/api/v1/forward-auth",
     tag = "forward-auth",
     description = "For reverse proxies (any method): may the request pass? Reads the session cookie or a Bearer token, and where the request was going from `X-Original-URL` (nginx) or `X-Forwarded-Proto`/`-Host`/`-Uri` (Caddy, Traefik). 200 with `Remote-User`, `Remote-User-Id` (and `Remote-Token` when configured); not signed in: 302 to the sign-in page (a 401 with `Location` for nginx), or 401 when the target is unknown; 403 for a host outside the forward-auth domains or a user a rule keeps out.",
