@@ -406,7 +406,7 @@ impl Auth {
                 Err(other) => return Err(other),
             },
             Credential::SessionCookie(cookie) => match self.sessions.of_cookie(cookie, now)? {
-                Some(session) => match self.accounts.find(session.user_id) {
+                Some(session) => match self.cached_user(session.user_id) {
                     Ok(user) => Some((Some(session.id), user)),
                     Err(Error::UserNotFound) => None,
                     Err(other) => return Err(other),
@@ -466,13 +466,22 @@ impl Auth {
                 return Err(TokenRefusal::SessionEnded.into());
             }
         }
-        let user = match self.accounts.find(verified.user_id) {
+        let user = match self.cached_user(verified.user_id) {
             Ok(user) => user,
             Err(Error::UserNotFound) => return Err(TokenRefusal::UserGone.into()),
             Err(other) => return Err(other),
         };
-        self.users.put(&user);
         admit(user, verified)
+    }
+
+    /// A user from the user cache, else from the store (and then cached).
+    fn cached_user(&self, id: crate::UserId) -> Result<User, Error> {
+        if let Some(user) = self.users.get(id) {
+            return Ok(user);
+        }
+        let user = self.accounts.find(id)?;
+        self.users.put(&user);
+        Ok(user)
     }
 
     /// The whole token check, for callers already off the async workers.

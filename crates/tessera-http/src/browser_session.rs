@@ -45,8 +45,7 @@ impl CookieSettings {
         max_age: chrono::Duration,
     ) {
         let max_age = time::Duration::seconds(max_age.num_seconds().max(0));
-        for cookie in self.cookies(request, refresh_token, session_cookie) {
-            let mut cookie = cookie;
+        for mut cookie in self.cookies(request, refresh_token, session_cookie) {
             cookie.set_max_age(max_age);
             add(response, &cookie);
         }
