@@ -226,6 +226,24 @@ pub struct SessionView {
     pub expires_at: String,
     /// Whether this is the session of the token making the request.
     pub current: bool,
+    /// The `User-Agent` the session was started with (at most
+    /// [`policy::USER_AGENT_MAX_CHARS`] characters, control characters dropped); absent
+    /// when none was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// The client address the server saw at sign-in (behind a trusted proxy, the
+    /// forwarded one); absent when it was not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+/// `GET /api/v1/web-settings`: what the operator configured for the web app's pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebSettings {
+    /// Plain text shown under "Forgot your password?" on Sign in
+    /// (`TESSERA_FORGOT_PASSWORD_NOTE`).
+    pub forgot_password_note: String,
 }
 
 impl std::fmt::Debug for TokenResponse {

@@ -21,3 +21,10 @@ pub const BCRYPT_MIN_COST: u32 = 4;
 
 /// Highest accepted bcrypt cost (2³¹ rounds).
 pub const BCRYPT_MAX_COST: u32 = 31;
+
+/// Longest `User-Agent` a session keeps, in characters: enough to tell browsers and
+/// devices apart, and a bound on what a hostile client can make the store hold.
+pub const USER_AGENT_MAX_CHARS: usize = 256;
+
+/// Longest forgotten-password note an operator may configure, in characters.
+pub const FORGOT_PASSWORD_NOTE_MAX_CHARS: usize = 1000;

@@ -13,16 +13,9 @@ use crate::forward_auth::{ForwardAuthPolicy, ForwardDecision};
 use crate::signing_keys::{SigningKeyInfo, SigningKeys};
 use crate::tokens::superseded;
 use crate::{
-    Error, Limits, RefreshToken, Session, SessionId, Sessions, TokenIssuer, TokenRefusal,
-    TokenSource, User, UserCache, VerifiedToken,
+    Client, Error, Limits, RefreshToken, Session, SessionId, SessionOrigin, Sessions, TokenIssuer,
+    TokenRefusal, TokenSource, User, UserCache, VerifiedToken,
 };
-
-/// Who is asking, as the entry point saw them: what the limits count against.
-#[derive(Debug, Clone, Copy)]
-pub struct Client<'a> {
-    /// The client's address (an IP address, or `"unknown"`).
-    pub address: &'a str,
-}
 
 /// What a sign-in starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,7 +288,8 @@ impl Auth {
     }
 
     /// Checks a username and password within the limits (429 before any hashing while the
-    /// account or the address is locked) and starts a session.
+    /// account or the address is locked) and starts a session, which records the client
+    /// ([`SessionOrigin::of`]).
     pub fn sign_in(
         &self,
         username: &str,
@@ -305,9 +299,13 @@ impl Auth {
     ) -> Result<SignedIn, Error> {
         let user = self.check_password(username, password, client)?;
         let now = Utc::now();
+        let origin = SessionOrigin::of(client);
         let (session, refresh) = match kind {
-            SessionKind::Refreshable => self.sessions.start(user.id, now)?,
-            SessionKind::AccessOnly => self.sessions.start_for(user.id, now, self.tokens.ttl())?,
+            SessionKind::Refreshable => self.sessions.start(user.id, now, origin)?,
+            SessionKind::AccessOnly => {
+                self.sessions
+                    .start_for(user.id, now, self.tokens.ttl(), origin)?
+            }
         };
         let access_token = self.tokens.issue(&user, &session.id, now)?;
         Ok(SignedIn {
@@ -350,6 +348,7 @@ impl Auth {
     }
 
     /// Exchanges a refresh token for a new pair (rotation; a spent one ends the session).
+    /// The session keeps the client it recorded at sign-in.
     pub fn refresh(&self, refresh_token: &str) -> Result<SignedIn, Error> {
         let now = Utc::now();
         let Ok((session, refresh)) = self.sessions.refresh(refresh_token, now)? else {

@@ -23,6 +23,7 @@ mod random;
 mod repository;
 mod session;
 mod session_keys;
+mod session_origin;
 mod signing_keys;
 mod store_error;
 mod throttle;
@@ -33,8 +34,8 @@ mod username;
 
 pub use accounts::Accounts;
 pub use auth::{
-    ActiveToken, Auth, Authenticated, Client, ClientGrant, Credential, SessionKind, SignedIn,
-    TokenCheck, TokenInspection,
+    ActiveToken, Auth, Authenticated, ClientGrant, Credential, SessionKind, SignedIn, TokenCheck,
+    TokenInspection,
 };
 pub use clients::{
     ClientCredentials, ClientRepository, ClientSecret, Clients, ServiceClient, StoredClient,
@@ -56,6 +57,7 @@ pub use session::{
     StoredSession,
 };
 pub use session_keys::SessionKeys;
+pub use session_origin::{Client, SessionOrigin};
 pub use signing_keys::{
     KeyPolicy, KeyState, Rotation, SigningKeyInfo, SigningKeyRepository, SigningKeys,
     StoredSigningKey,

@@ -20,7 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use subtle::ConstantTimeEq;
 
 use crate::random::secret_digest;
-use crate::{Error, SessionId, SessionKeys, StoreError, UserId, random_token};
+use crate::{Error, SessionId, SessionKeys, SessionOrigin, StoreError, UserId, random_token};
 
 /// A session as the user may see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +37,8 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
     /// When it was ended, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The client it was signed in from; a refresh leaves it as it was.
+    pub origin: SessionOrigin,
 }
 
 /// A session with the hash of its current refresh secret, as stored.
@@ -229,13 +231,14 @@ impl Sessions {
         &self.revoked
     }
 
-    /// Starts a session for a user who just proved who they are.
+    /// Starts a session for a user who just proved who they are, from `origin`.
     pub fn start(
         &self,
         user_id: UserId,
         now: DateTime<Utc>,
+        origin: SessionOrigin,
     ) -> Result<(Session, RefreshToken), Error> {
-        self.start_for(user_id, now, self.policy.lifetime)
+        self.start_for(user_id, now, self.policy.lifetime, origin)
     }
 
     /// Starts a session that ends after `lifetime` at most (the tutorial's sign-in, which
@@ -245,6 +248,7 @@ impl Sessions {
         user_id: UserId,
         now: DateTime<Utc>,
         lifetime: Duration,
+        origin: SessionOrigin,
     ) -> Result<(Session, RefreshToken), Error> {
         let session = Session {
             id: SessionId(random_token::<16>()?),
@@ -253,6 +257,7 @@ impl Sessions {
             last_used_at: now,
             expires_at: now + lifetime.min(self.policy.lifetime),
             revoked_at: None,
+            origin,
         };
         let secret = random_token::<32>()?;
         self.repository
@@ -270,7 +275,9 @@ impl Sessions {
     }
 
     /// Exchanges a refresh token for a new one of the same session (rotation); within the
-    /// reuse interval of its rotation, for the session's current one.
+    /// reuse interval of its rotation, for the session's current one. The session's
+    /// [`SessionOrigin`] stays the sign-in's: it tells the user where their password was
+    /// used, which a refresh token (possibly copied elsewhere) must not rewrite.
     pub fn refresh(
         &self,
         token: &str,

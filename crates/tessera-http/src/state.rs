@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use actix_web::HttpRequest;
 use prometheus_client::metrics::gauge::Gauge;
-use tessera_api::Credentials;
+use tessera_api::{Credentials, WebSettings};
 use tessera_domain::{Auth, Client, Error, User};
 use tokio::sync::Semaphore;
 
@@ -23,6 +23,9 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     /// Browser sessions' cookies and who may use them.
     pub cookies: CookieSettings,
+    /// What the operator configured for the web app's pages, as `GET /api/v1/web-settings`
+    /// answers it.
+    pub web_settings: WebSettings,
 }
 
 impl AppState {
@@ -42,7 +45,23 @@ impl AppState {
             .to_string()
     }
 
-    /// Runs a use case that hashes, with the client's address, on the hashing pool.
+    /// The client as every use case is given it: the address of [`AppState::client_address`]
+    /// and the `User-Agent` (the first one, if it is UTF-8; the domain cleans and bounds
+    /// it). Every handler that passes a [`Client`] takes it from here.
+    pub(crate) fn request_client(&self, request: &HttpRequest) -> RequestClient {
+        let user_agent = request
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|value| std::str::from_utf8(value.as_bytes()).ok())
+            .map(str::to_owned);
+        RequestClient {
+            address: self.client_address(request),
+            user_agent,
+        }
+    }
+
+    /// Runs a use case that hashes, with the client ([`AppState::request_client`]), on the
+    /// hashing pool.
     pub(crate) async fn hashing_use_case<T, F>(
         &self,
         request: &HttpRequest,
@@ -52,9 +71,9 @@ impl AppState {
         F: FnOnce(&Auth, Client<'_>) -> Result<T, Error> + Send + 'static,
         T: Send + 'static,
     {
-        let (auth, address) = (self.auth.clone(), self.client_address(request));
+        let (auth, client) = (self.auth.clone(), self.request_client(request));
         self.hashing
-            .run(move || use_case(&auth, Client { address: &address }))
+            .run(move || use_case(&auth, client.as_client()))
             .await
     }
 
@@ -69,6 +88,23 @@ impl AppState {
             auth.register(&username, &password, client)
         })
         .await
+    }
+}
+
+/// A request's client, owned, so that a use case can take it to another thread.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestClient {
+    address: String,
+    user_agent: Option<String>,
+}
+
+impl RequestClient {
+    /// The client as the use cases take it.
+    pub(crate) fn as_client(&self) -> Client<'_> {
+        Client {
+            address: &self.address,
+            user_agent: self.user_agent.as_deref(),
+        }
     }
 }
 

@@ -16,6 +16,10 @@ pub const MIN_LEGACY_SECRET_BYTES: usize = 16;
 /// lifetime and a revocation sync interval before it signs.
 pub const MIN_KEY_ROTATION_SECONDS: f64 = 10.0;
 
+/// The forgotten-password note of the Sign in page until an operator sets their own.
+pub const DEFAULT_FORGOT_PASSWORD_NOTE: &str = "Tessera cannot email you a new password. Ask the \
+     administrator of this service to set a new one for you.";
+
 /// Where the server runs: development generates what is missing, production refuses to
 /// start without it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -204,6 +208,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The built web app; served when it holds an `index.html`.
     pub web_dir: PathBuf,
+    /// What the web app's Sign in page says under "Forgot your password?": plain text (shown
+    /// as text, never as HTML), at most 1000 characters, no control characters (so no line
+    /// breaks); empty shows no note.
+    pub forgot_password_note: String,
 }
 
 impl Default for Config {
@@ -252,6 +260,7 @@ impl Default for Config {
             workers: 0,
             log_format: LogFormat::Text,
             web_dir: PathBuf::from("web/dist"),
+            forgot_password_note: DEFAULT_FORGOT_PASSWORD_NOTE.to_owned(),
         }
     }
 }
@@ -453,7 +462,38 @@ impl Config {
                 "database_max_connections must be at least 1".to_owned(),
             ));
         }
+        self.validate_forgot_password_note()?;
         Ok(())
+    }
+
+    /// The note is plain text of one paragraph: within its bound, without control
+    /// characters (line breaks, tabs, terminal escapes). The value is not echoed: it may be
+    /// long.
+    fn validate_forgot_password_note(&self) -> Result<(), ConfigError> {
+        let max = tessera_api::policy::FORGOT_PASSWORD_NOTE_MAX_CHARS;
+        let note = &self.forgot_password_note;
+        let length = note.chars().count();
+        if length > max {
+            return Err(ConfigError::OutOfRange(format!(
+                "forgot_password_note (TESSERA_FORGOT_PASSWORD_NOTE) is {length} characters; \
+                 at most {max} are allowed"
+            )));
+        }
+        if let Some(position) = note.chars().position(char::is_control) {
+            return Err(ConfigError::OutOfRange(format!(
+                "forgot_password_note (TESSERA_FORGOT_PASSWORD_NOTE) must be plain text on one \
+                 line: character {} is a control character (a line break, tab or the like)",
+                position + 1
+            )));
+        }
+        Ok(())
+    }
+
+    /// What the web app's pages show as configured (`GET /api/v1/web-settings`).
+    pub fn web_settings(&self) -> tessera_api::WebSettings {
+        tessera_api::WebSettings {
+            forgot_password_note: self.forgot_password_note.clone(),
+        }
     }
 
     /// An issuer must be a URL without query or fragment (RFC 8414), `https://` in
@@ -1093,6 +1133,66 @@ mod tests {
         };
         let verifier = unchecked.legacy_verifier().unwrap().expect("configured");
         assert_eq!(verifier.max_lifetime(), chrono::Duration::MAX);
+    }
+
+    #[test]
+    fn the_forgot_password_note_is_plain_text_within_its_bound() {
+        Jail::expect_with(|jail| {
+            let load = || Config::load(None, &Overrides::default()).map_err(|e| e.to_string());
+            assert_eq!(
+                load()?.web_settings().forgot_password_note,
+                "Tessera cannot email you a new password. Ask the administrator of this \
+                 service to set a new one for you."
+            );
+            let variable = "TESSERA_FORGOT_PASSWORD_NOTE";
+            for note in [
+                "Ask Ann (room 4.12, ext. 4711) — or write to it@example.com.",
+                "Call the IT desk [Mon–Fri], 9:00 to 17:00; say \"Tessera\".",
+                "<b>Not HTML</b> & not a <script>: shown as text.",
+                "",
+                &"é".repeat(tessera_api::policy::FORGOT_PASSWORD_NOTE_MAX_CHARS),
+            ] {
+                jail.set_env(variable, note);
+                assert_eq!(load()?.forgot_password_note, note);
+            }
+            for bad in [
+                "two\nlines",
+                "a\ttab",
+                "\u{1b}[31mred",
+                "c1\u{85}control",
+                &"é".repeat(tessera_api::policy::FORGOT_PASSWORD_NOTE_MAX_CHARS + 1),
+            ] {
+                jail.set_env(variable, bad);
+                let error = load().unwrap_err();
+                assert!(
+                    error.contains("forgot_password_note") && error.contains(variable),
+                    "{bad:?}: {error}"
+                );
+                assert!(!error.contains("ééé") && !error.contains("red"), "{error}");
+            }
+            // The environment layer reads numbers and booleans as such: quoted, they are text.
+            jail.set_env(variable, "\"4711\"");
+            assert_eq!(load()?.forgot_password_note, "4711");
+            jail.set_env(variable, "4711");
+            let error = load().unwrap_err();
+            // figment names the variable as written: `FORGOT_PASSWORD_NOTE`.
+            assert!(
+                error.to_lowercase().contains("forgot_password_note"),
+                "{error}"
+            );
+            jail.clear_env();
+            jail.create_file(
+                "tessera.toml",
+                "forgot_password_note = \"\"\"\nAsk Ann.\nOr Bob.\"\"\"\n",
+            )?;
+            assert!(load().unwrap_err().contains("forgot_password_note"));
+            jail.create_file(
+                "tessera.toml",
+                "forgot_password_note = \"Ask Ann, in room 4.\"\n",
+            )?;
+            assert_eq!(load()?.forgot_password_note, "Ask Ann, in room 4.");
+            Ok(())
+        });
     }
 
     #[test]

@@ -224,6 +224,7 @@ impl Application {
             .observed_by(&metrics),
             trusted_proxies: config.trusted_proxies.clone(),
             cookies: config.cookie_settings(),
+            web_settings: config.web_settings(),
         };
         let web_dir = web_dir(config);
         let web = web_dir

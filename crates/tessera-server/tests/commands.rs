@@ -137,7 +137,10 @@ fn users_can_be_added_listed_changed_and_deleted() {
     })
     .unwrap();
     let sign_in = |password| {
-        let client = tessera_domain::Client { address: "test" };
+        let client = tessera_domain::Client {
+            address: "test",
+            user_agent: None,
+        };
         auth.sign_in(
             "alice",
             password,

@@ -10,7 +10,7 @@ use tessera_domain::{
 };
 
 use crate::error::to_store_error;
-use crate::models::{NewUserRow, SessionRow};
+use crate::models::{NewSessionRow, NewUserRow};
 use crate::{Backend, DbConnection, Error, clients, sessions, signing_keys, throttle, users};
 
 /// Sizing of the connection pool.
@@ -292,14 +292,16 @@ impl SessionRepository for Database {
         let Some(user_id) = row_id(session.user_id) else {
             return Err(StoreError::Internal("user id out of range".to_owned()));
         };
-        let row = SessionRow {
-            id: session.id.0.clone(),
+        let row = NewSessionRow {
+            id: &session.id.0,
             user_id,
-            refresh_hash: refresh_hash.to_owned(),
+            refresh_hash,
             created_at: session.created_at.naive_utc(),
             last_used_at: session.last_used_at.naive_utc(),
             expires_at: session.expires_at.naive_utc(),
             revoked_at: session.revoked_at.map(|at| at.naive_utc()),
+            user_agent: session.origin.user_agent.as_deref(),
+            address: session.origin.address.as_deref(),
         };
         self.with(|conn| sessions::insert(conn, &row))
     }

@@ -40,8 +40,8 @@ pub(crate) struct NewUserRow<'a> {
     pub updated_at: NaiveDateTime,
 }
 
-/// A row of `sessions`.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+/// A row of `sessions` as read.
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = crate::schema::sessions)]
 pub(crate) struct SessionRow {
     pub id: String,
@@ -51,6 +51,23 @@ pub(crate) struct SessionRow {
     pub last_used_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    pub user_agent: Option<String>,
+    pub address: Option<String>,
+}
+
+/// A row of `sessions` about to be inserted.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = crate::schema::sessions)]
+pub(crate) struct NewSessionRow<'a> {
+    pub id: &'a str,
+    pub user_id: i32,
+    pub refresh_hash: &'a str,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub user_agent: Option<&'a str>,
+    pub address: Option<&'a str>,
 }
 
 fn utc(at: NaiveDateTime) -> DateTime<Utc> {
@@ -67,6 +84,10 @@ impl From<SessionRow> for tessera_domain::StoredSession {
                 last_used_at: utc(row.last_used_at),
                 expires_at: utc(row.expires_at),
                 revoked_at: row.revoked_at.map(utc),
+                origin: tessera_domain::SessionOrigin {
+                    user_agent: row.user_agent,
+                    address: row.address,
+                },
             },
             refresh_hash: row.refresh_hash,
         }

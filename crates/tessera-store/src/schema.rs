@@ -30,6 +30,8 @@ diesel::table! {
         last_used_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        user_agent -> Nullable<Text>,
+        address -> Nullable<Text>,
     }
 }
 

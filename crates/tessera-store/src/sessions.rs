@@ -4,10 +4,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::DbConnection;
-use crate::models::SessionRow;
+use crate::models::{NewSessionRow, SessionRow};
 use crate::schema::{sessions, spent_refresh_secrets};
 
-pub(crate) fn insert(conn: &mut DbConnection, row: &SessionRow) -> QueryResult<()> {
+pub(crate) fn insert(conn: &mut DbConnection, row: &NewSessionRow<'_>) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
         .values(row)
         .execute(conn)

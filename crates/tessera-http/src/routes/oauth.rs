@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use tessera_api::{Introspection, TokenResponse};
-use tessera_domain::{ActiveToken, Client, ClientCredentials};
+use tessera_domain::{ActiveToken, ClientCredentials};
 
 use crate::auth::request_credentials;
 use crate::authorization::Credentials;
@@ -17,7 +17,7 @@ use crate::error::{ApiError, Challenge};
 use crate::problems::OAuthFailures;
 use crate::routes::resource;
 use crate::routes::tutorial::no_store;
-use crate::state::AppState;
+use crate::state::{AppState, RequestClient};
 
 /// Largest form accepted: a token, a client id and secret, with room to spare.
 const MAX_FORM_BYTES: usize = 16 * 1024;
@@ -171,16 +171,16 @@ fn answer(body: impl serde::Serialize) -> HttpResponse {
     response
 }
 
-/// What every handler needs from its request: the form, the client's credentials and
-/// address.
+/// What every handler needs from its request: the form, the client's credentials, and who
+/// sent it (address and `User-Agent`).
 async fn client_request(
     state: &AppState,
     request: &HttpRequest,
     payload: web::Payload,
-) -> Result<(Form, PresentedClient, String), ApiError> {
+) -> Result<(Form, PresentedClient, RequestClient), ApiError> {
     let form = Form::read(request, payload).await?;
     let client = PresentedClient::of(request, &form)?;
-    Ok((form, client, state.client_address(request)))
+    Ok((form, client, state.request_client(request)))
 }
 
 #[utoipa::path(
@@ -205,7 +205,7 @@ pub(crate) async fn token(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (form, client, address) = client_request(&state, &request, payload).await?;
+    let (form, client, sender) = client_request(&state, &request, payload).await?;
     match form.required("grant_type")? {
         "client_credentials" => {}
         _ => return Err(ApiError::unsupported_grant_type()),
@@ -213,11 +213,7 @@ pub(crate) async fn token(
     let scope = form.get("scope").map(str::to_owned);
     let auth = state.auth.clone();
     let grant = blocking(move || {
-        auth.client_token(
-            client.credentials(),
-            scope.as_deref(),
-            Client { address: &address },
-        )
+        auth.client_token(client.credentials(), scope.as_deref(), sender.as_client())
     })
     .await
     .map_err(ApiError::in_oauth_shape)?;
@@ -253,14 +249,13 @@ pub(crate) async fn introspect(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (form, client, address) = client_request(&state, &request, payload).await?;
+    let (form, client, sender) = client_request(&state, &request, payload).await?;
     let token = form.required("token")?.to_owned();
     let auth = state.auth.clone();
-    let active = blocking(move || {
-        auth.introspect(client.credentials(), &token, Client { address: &address })
-    })
-    .await
-    .map_err(ApiError::in_oauth_shape)?;
+    let active =
+        blocking(move || auth.introspect(client.credentials(), &token, sender.as_client()))
+            .await
+            .map_err(ApiError::in_oauth_shape)?;
     Ok(answer(
         active.map_or_else(Introspection::default, described),
     ))
@@ -306,10 +301,10 @@ pub(crate) async fn revoke(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (form, client, address) = client_request(&state, &request, payload).await?;
+    let (form, client, sender) = client_request(&state, &request, payload).await?;
     let token = form.required("token")?.to_owned();
     let auth = state.auth.clone();
-    blocking(move || auth.revoke(client.credentials(), &token, Client { address: &address }))
+    blocking(move || auth.revoke(client.credentials(), &token, sender.as_client()))
         .await
         .map_err(ApiError::in_oauth_shape)?;
     let mut response = HttpResponse::Ok().finish();

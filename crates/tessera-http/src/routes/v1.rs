@@ -40,7 +40,8 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
             )
             .service(resource("/me/password", "PUT").route(web::put().to(change_password)))
             .service(resource("/sessions", "GET").route(web::get().to(list_sessions)))
-            .service(resource("/sessions/{id}", "DELETE").route(web::delete().to(end_session))),
+            .service(resource("/sessions/{id}", "DELETE").route(web::delete().to(end_session)))
+            .service(resource("/web-settings", "GET").route(web::get().to(web_settings))),
     );
 }
 
@@ -347,6 +348,8 @@ fn session_view(session: &Session, current: Option<&str>) -> SessionView {
         last_used_at: time(session.last_used_at),
         expires_at: time(session.expires_at),
         current: current == Some(session.id.0.as_str()),
+        user_agent: session.origin.user_agent.clone(),
+        address: session.origin.address.clone(),
     }
 }
 
@@ -354,7 +357,7 @@ fn session_view(session: &Session, current: Option<&str>) -> SessionView {
     get,
     path = "/api/v1/sessions",
     tag = "v1",
-    description = "The signed-in user's live sessions, newest first.",
+    description = "The signed-in user's live sessions, newest first, each with the client it was signed in from: its `User-Agent` (control characters dropped, at most 256 characters) and address, as sent at sign-in (a refresh keeps them).",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Live sessions", body = [tessera_api::SessionView]),
@@ -400,4 +403,27 @@ pub(crate) async fn end_session(
     blocking(move || use_cases.end_session(&auth, &id)).await?;
     metrics.token(TokenEvent::Revoked);
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// How long browsers and proxies may keep the web settings: they change only with a
+/// restart, and a minute is soon enough for an operator's new note to show.
+const WEB_SETTINGS_MAX_AGE_SECONDS: u32 = 60;
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/web-settings",
+    tag = "v1",
+    description = "What the operator configured for the web app's pages, without authentication: the note shown under \"Forgot your password?\" on Sign in (`forgot_password_note`, plain text). Cacheable for 60 seconds.",
+    responses(
+        (status = 200, description = "The settings", body = tessera_api::WebSettings, headers(("Cache-Control" = String, description = "`public, max-age=60`")))
+    )
+)]
+/// `GET /api/v1/web-settings`.
+pub(crate) async fn web_settings(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((
+            header::CACHE_CONTROL,
+            format!("public, max-age={WEB_SETTINGS_MAX_AGE_SECONDS}"),
+        ))
+        .json(&state.web_settings)
 }

@@ -634,7 +634,10 @@ fn token_verify_reports_tessera_tokens_their_session_and_malformed_input() {
     let dir = tempfile::tempdir().unwrap();
     let auth = cli_auth(dir.path());
     auth.add_user("ann", PASSWORD).unwrap();
-    let client = tessera_domain::Client { address: "test" };
+    let client = tessera_domain::Client {
+        address: "test",
+        user_agent: None,
+    };
     let signed_in = auth
         .sign_in(
             "ann",

@@ -51,9 +51,11 @@ mod oauth;
 mod observability;
 mod platform;
 mod proxies;
+mod session_origin;
 mod sessions;
 mod storage;
 #[path = "../support/tmpfs.rs"]
 mod tmpfs;
 mod tutorial;
 mod v1;
+mod web_settings;

@@ -208,6 +208,9 @@ async fn an_unreachable_database_is_a_503_not_a_hang() {
         hashing: tessera_http::HashingPool::new(2),
         trusted_proxies: tessera_http::TrustedProxies::default(),
         cookies: tessera_http::CookieSettings::default(),
+        web_settings: tessera_api::WebSettings {
+            forgot_password_note: String::new(),
+        },
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -248,7 +248,7 @@ async fn caddy_as_documented_keeps_clients_apart_and_forged_addresses_out() {
 }
 
 /// `tessera config` in an empty directory with `env`: (succeeded, stdout, stderr).
-fn tessera_config(env: &[(&str, &str)]) -> (bool, String, String) {
+pub(crate) fn tessera_config(env: &[(&str, &str)]) -> (bool, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_tessera"))
         .arg("config")

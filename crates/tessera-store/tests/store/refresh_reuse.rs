@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use tessera_domain::{
-    NewUser, RefreshRefusal, RefreshToken, RevokedSessions, SessionId, SessionKeys, SessionPolicy,
-    Sessions, UserId, UserRepository, Username,
+    NewUser, RefreshRefusal, RefreshToken, RevokedSessions, SessionId, SessionKeys, SessionOrigin,
+    SessionPolicy, Sessions, UserId, UserRepository, Username,
 };
 use tessera_store::Database;
 use tessera_token::Secret;
@@ -56,7 +56,9 @@ fn refreshed(sessions: &Sessions, token: &RefreshToken, at: DateTime<Utc>) -> Re
 fn within_the_interval_a_spent_token_leads_to_the_current_one(db: &Database) {
     let sessions = sessions(db, Duration::seconds(10));
     let t0 = Utc::now();
-    let (session, first) = sessions.start(user(db), t0).unwrap();
+    let (session, first) = sessions
+        .start(user(db), t0, SessionOrigin::default())
+        .unwrap();
     let second = refreshed(&sessions, &first, t0 + Duration::seconds(1));
     assert_eq!(
         refreshed(&sessions, &first, t0 + Duration::seconds(5)),
@@ -79,7 +81,9 @@ fn within_the_interval_a_spent_token_leads_to_the_current_one(db: &Database) {
 fn after_the_interval_a_spent_token_ends_the_session(db: &Database) {
     let sessions = sessions(db, Duration::seconds(10));
     let t0 = Utc::now();
-    let (session, first) = sessions.start(user(db), t0).unwrap();
+    let (session, first) = sessions
+        .start(user(db), t0, SessionOrigin::default())
+        .unwrap();
     let second = refreshed(&sessions, &first, t0);
     let late = sessions
         .refresh(first.expose(), t0 + Duration::seconds(11))
@@ -95,7 +99,9 @@ fn after_the_interval_a_spent_token_ends_the_session(db: &Database) {
 fn a_zero_interval_ends_the_session_on_any_reuse(db: &Database) {
     let sessions = sessions(db, Duration::zero());
     let t0 = Utc::now();
-    let (_, first) = sessions.start(user(db), t0).unwrap();
+    let (_, first) = sessions
+        .start(user(db), t0, SessionOrigin::default())
+        .unwrap();
     refreshed(&sessions, &first, t0);
     let again = sessions.refresh(first.expose(), t0).unwrap();
     assert_eq!(again.err(), Some(RefreshRefusal::Reused));
@@ -109,7 +115,9 @@ fn another_deployments_keys_lead_nowhere_and_end_nothing(db: &Database) {
         "another secret, thirty-two bytes",
     );
     let t0 = Utc::now();
-    let (session, first) = sessions.start(user(db), t0).unwrap();
+    let (session, first) = sessions
+        .start(user(db), t0, SessionOrigin::default())
+        .unwrap();
     let second = refreshed(&sessions, &first, t0);
     // The configured secret changed between the rotation and the retry.
     let retried = other

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use chrono::{DurationRound, TimeDelta, Utc};
 use tessera_domain::{
-    NewUser, Session, SessionId, SessionRepository, StoreError, UserId, UserRepository, Username,
+    NewUser, Session, SessionId, SessionOrigin, SessionRepository, StoreError, UserId,
+    UserRepository, Username,
 };
 use tessera_store::testing::TestDatabase;
 use tessera_store::{Backend, Database, PoolOptions};
@@ -97,6 +98,7 @@ fn password_hash_updates(db: &Database) {
         last_used_at: user.created_at,
         expires_at: later + TimeDelta::days(1),
         revoked_at: None,
+        origin: SessionOrigin::default(),
     };
     db.insert_session(&session("kept"), "h1").unwrap();
     db.insert_session(&session("other"), "h2").unwrap();
@@ -150,6 +152,7 @@ fn rotated_out_secrets_are_remembered_as_spent(db: &Database) {
             last_used_at: now,
             expires_at: now + TimeDelta::days(1),
             revoked_at: None,
+            origin: SessionOrigin::default(),
         },
         "first",
     )
@@ -253,6 +256,7 @@ fn racing_sign_ins_of_one_user_all_succeed(db: &Database) {
                             last_used_at: now,
                             expires_at: now + TimeDelta::days(1),
                             revoked_at: None,
+                            origin: SessionOrigin::default(),
                         };
                         let outcome = db
                             .insert_session(&session, "hash")
@@ -293,6 +297,76 @@ fn unicode_names_round_trip(db: &Database) {
     insert(db, "Zoe 张伟").unwrap();
 }
 
+/// What a sign-in recorded of its client reads back as written, at the domain's bound: 256
+/// characters of four bytes each fit every backend's column (MariaDB's in utf8mb4).
+fn a_sessions_origin_reads_back(db: &Database) {
+    let user = insert(db, "frank").unwrap();
+    let now = user.created_at;
+    let session = |id: &str, origin: SessionOrigin| Session {
+        id: SessionId(id.to_owned()),
+        user_id: user.id,
+        created_at: now,
+        last_used_at: now,
+        expires_at: now + TimeDelta::days(1),
+        revoked_at: None,
+        origin,
+    };
+    let widest = SessionOrigin {
+        user_agent: Some("😀".repeat(tessera_api::policy::USER_AGENT_MAX_CHARS)),
+        address: Some("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255".to_owned()),
+    };
+    let browser = SessionOrigin {
+        user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Zoë/1.0".to_owned()),
+        address: Some("203.0.113.9".to_owned()),
+    };
+    db.insert_session(&session("widest", widest.clone()), "h1")
+        .unwrap();
+    db.insert_session(&session("browser", browser.clone()), "h2")
+        .unwrap();
+    db.insert_session(&session("unknown", SessionOrigin::default()), "h3")
+        .unwrap();
+    for (id, origin) in [
+        ("widest", &widest),
+        ("browser", &browser),
+        ("unknown", &SessionOrigin::default()),
+    ] {
+        let found = db.find_session(&SessionId(id.to_owned())).unwrap().unwrap();
+        assert_eq!(&found.session.origin, origin, "{id}");
+    }
+    let mut listed: Vec<(String, SessionOrigin)> = db
+        .live_sessions(user.id, now)
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.id.0, s.origin))
+        .collect();
+    listed.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        listed,
+        [
+            ("browser".to_owned(), browser),
+            ("unknown".to_owned(), SessionOrigin::default()),
+            ("widest".to_owned(), widest.clone()),
+        ]
+    );
+    // A refresh rotates the secret and leaves the origin alone.
+    let later = now + TimeDelta::seconds(1);
+    assert!(
+        db.rotate_refresh_hash(
+            &SessionId("widest".to_owned()),
+            "h1",
+            "h1b",
+            later,
+            now + TimeDelta::days(1)
+        )
+        .unwrap()
+    );
+    let found = db
+        .find_session(&SessionId("widest".to_owned()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.session.origin, widest);
+}
+
 backend_tests!(with_database:
     inserted_user_reads_back_by_name_and_id,
     lookup_by_name_ignores_case,
@@ -306,6 +380,7 @@ backend_tests!(with_database:
     racing_sign_ins_of_one_user_all_succeed,
     ping_answers,
     unicode_names_round_trip,
+    a_sessions_origin_reads_back,
 );
 
 /// Several processes starting at once each run the migrations; the lock makes all but
@@ -403,6 +478,7 @@ fn a_store_call_ended_as_a_deadlock_victim_is_run_again_on_mysql() {
             last_used_at: at,
             expires_at: now + TimeDelta::days(1),
             revoked_at: None,
+            origin: SessionOrigin::default(),
         };
         db.insert_session(&session, "hash").unwrap();
     }

@@ -1,0 +1,6 @@
+-- Where each session was signed in from, for the user's list of sessions: the client's
+-- `User-Agent` (cleaned and cut to 256 characters by the domain) and its address as the
+-- limits counted it. Set at sign-in only; NULL when unknown and for sessions from before.
+-- An IPv6 address is at most 45 characters.
+ALTER TABLE sessions ADD COLUMN user_agent VARCHAR(256);
+ALTER TABLE sessions ADD COLUMN address VARCHAR(64);
