@@ -91,6 +91,13 @@ test() {
     echo "installing jose $jose (npm) into target/tools/jose"
     npm install --prefix target/tools/jose --no-audit --no-fund --silent "jose@$jose"
   fi
+  # npm's axe-core, the accessibility checker the browser tests run in each page (WCAG 2.2 AA).
+  local axe=4.14.1
+  if ! grep -qs "\"version\": \"$axe\"" target/tools/axe-core/node_modules/axe-core/package.json; then
+    command -v npm >/dev/null || apt_install nodejs npm
+    echo "installing axe-core $axe (npm) into target/tools/axe-core"
+    npm install --prefix target/tools/axe-core --no-audit --no-fund --silent "axe-core@$axe"
+  fi
 }
 
 # ruff, which `make lint` runs over scripts/*.py (configured in scripts/ruff.toml).

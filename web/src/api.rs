@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tessera_api::{
     Credentials, PROBLEM_CONTENT_TYPE, Problem, RedirectTarget, RefreshRequest, SignInRequest,
-    TokenResponse, UserView,
+    TokenResponse, UserView, WebSettings,
 };
 
 /// Where the API lives, fixed when the app is built: `TESSERA_API_BASE=https://auth.example`
@@ -42,10 +42,10 @@ pub enum Method {
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
-    /// The server answered with an error status; its problem body, or one made up from the
+    /// The server answered with an error status: its problem body, or one made up from the
     /// status when the body was not a problem (a proxy's error page, say). Boxed: it is
     /// much larger than the other variants, and errors travel through every result.
-    Status(Box<Problem>),
+    Status(Box<Refusal>),
     /// No answer: the network or the server is down, or the browser refused the request
     /// (CORS, content security policy).
     Network(String),
@@ -54,35 +54,63 @@ pub enum ApiError {
     Unexpected(String),
 }
 
+/// An answer with an error status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// What the server said.
+    pub problem: Problem,
+    /// `Retry-After` in seconds, when the server sent it (429: how long a lockout lasts).
+    pub retry_after_s: Option<u32>,
+}
+
 impl ApiError {
+    /// The error for `problem`, without a `Retry-After`.
+    pub fn refused(problem: Problem) -> ApiError {
+        ApiError::Status(Box::new(Refusal {
+            problem,
+            retry_after_s: None,
+        }))
+    }
+
+    fn problem(&self) -> Option<&Problem> {
+        match self {
+            ApiError::Status(refusal) => Some(&refusal.problem),
+            _ => None,
+        }
+    }
+
     /// The HTTP status, when the server answered.
     pub fn status(&self) -> Option<u16> {
+        self.problem().map(|problem| problem.status)
+    }
+
+    /// How many seconds the server asked the app to wait before trying again.
+    pub fn retry_after_s(&self) -> Option<u32> {
         match self {
-            ApiError::Status(problem) => Some(problem.status),
+            ApiError::Status(refusal) => refusal.retry_after_s,
             _ => None,
         }
     }
 
     /// The server's stable problem code (`tessera_api::codes`), when it sent one.
     pub fn code(&self) -> Option<&str> {
-        match self {
-            ApiError::Status(problem) if !problem.code.is_empty() => Some(&problem.code),
-            _ => None,
-        }
+        self.problem()
+            .map(|problem| problem.code.as_str())
+            .filter(|code| !code.is_empty())
     }
 
     /// The request field the problem concerns (`username`, `password`), if any.
     pub fn field(&self) -> Option<&str> {
-        match self {
-            ApiError::Status(problem) => problem.field.as_deref(),
-            _ => None,
-        }
+        self.problem().and_then(|problem| problem.field.as_deref())
     }
 
     /// A message for the user: the server's own `detail` when it sent one.
     pub fn message(&self) -> String {
+        if let (Some(429), Some(seconds)) = (self.status(), self.retry_after_s()) {
+            return format!("too many attempts; try again in {}", wait_phrase(seconds));
+        }
         match self {
-            ApiError::Status(problem) => problem.detail.clone(),
+            ApiError::Status(refusal) => refusal.problem.detail.clone(),
             ApiError::Network(_) => {
                 "the server cannot be reached; check your connection and try again".into()
             }
@@ -93,14 +121,14 @@ impl ApiError {
     /// The error for a non-2xx answer with `body`: the server's problem if the body is one.
     pub fn from_response(status: u16, status_text: &str, body: &str) -> ApiError {
         match serde_json::from_str::<Problem>(body) {
-            Ok(problem) => ApiError::Status(Box::new(problem)),
+            Ok(problem) => ApiError::refused(problem),
             Err(_) => {
                 let title = if status_text.is_empty() {
                     format!("HTTP {status}")
                 } else {
                     status_text.to_owned()
                 };
-                ApiError::Status(Box::new(Problem {
+                ApiError::refused(Problem {
                     type_uri: "about:blank".into(),
                     detail: format!("the server answered {status} {status_text}")
                         .trim_end()
@@ -109,7 +137,7 @@ impl ApiError {
                     status,
                     code: String::new(),
                     field: None,
-                }))
+                })
             }
         }
     }
@@ -118,10 +146,11 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ApiError::Status(problem) if problem.code.is_empty() => {
-                write!(f, "{}: {}", problem.status, problem.detail)
+            ApiError::Status(refusal) if refusal.problem.code.is_empty() => {
+                write!(f, "{}: {}", refusal.problem.status, refusal.problem.detail)
             }
-            ApiError::Status(problem) => {
+            ApiError::Status(refusal) => {
+                let problem = &refusal.problem;
                 write!(f, "{} {}: {}", problem.status, problem.code, problem.detail)
             }
             ApiError::Network(cause) => write!(f, "network error: {cause}"),
@@ -220,13 +249,43 @@ pub async fn send(
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
     if !response.ok() {
-        return Err(ApiError::from_response(
-            response.status(),
-            &response.status_text(),
-            &text,
-        ));
+        let mut error = ApiError::from_response(response.status(), &response.status_text(), &text);
+        if let ApiError::Status(refusal) = &mut error {
+            refusal.retry_after_s = response
+                .headers()
+                .get("Retry-After")
+                .and_then(|value| parse_retry_after(&value));
+        }
+        return Err(error);
     }
     Ok(text)
+}
+
+/// A wait of `seconds` as a person says it: "40 seconds", "5 minutes" (rounded up, so
+/// trying again when told never meets the lock), "1 hour 5 minutes".
+pub fn wait_phrase(seconds: u32) -> String {
+    fn count(n: u32, unit: &str) -> String {
+        if n == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    }
+    if seconds < 60 {
+        return count(seconds.max(1), "second");
+    }
+    let minutes = seconds.div_ceil(60);
+    match (minutes / 60, minutes % 60) {
+        (0, minutes) => count(minutes, "minute"),
+        (hours, 0) => count(hours, "hour"),
+        (hours, minutes) => format!("{} {}", count(hours, "hour"), count(minutes, "minute")),
+    }
+}
+
+/// `Retry-After` as seconds; the server sends only the delay form (RFC 9110 §10.2.3), so
+/// an HTTP date, which a proxy might send, is ignored.
+fn parse_retry_after(value: &str) -> Option<u32> {
+    value.trim().parse().ok()
 }
 
 /// How long the app waits for an answer that decides over the session (a renewal, a
@@ -276,6 +335,11 @@ pub async fn logout(access_token: Option<&str>) -> Result<(), ApiError> {
         Some(LOGOUT_TIMEOUT_MS),
     )
     .await
+}
+
+/// `GET /api/v1/web-settings`: what the operator configured for the pages.
+pub async fn web_settings() -> Result<WebSettings, ApiError> {
+    request::<(), _>(Method::Get, "/api/v1/web-settings", None, None, None).await
 }
 
 /// `GET /api/v1/forward-auth/redirect`: whether the server lets the app send the user to
@@ -331,6 +395,43 @@ mod tests {
         assert_eq!(error.status(), None);
         assert!(error.message().contains("cannot be reached"));
         assert!(error.to_string().contains("Failed to fetch"), "cause kept");
+    }
+
+    #[test]
+    fn a_lockout_says_how_long_it_lasts() {
+        let mut error = ApiError::from_response(
+            429,
+            "Too Many Requests",
+            r#"{"type":"/problems/too_many_attempts","title":"Too Many Requests","status":429,
+                "detail":"too many attempts","code":"too_many_attempts"}"#,
+        );
+        assert_eq!(error.message(), "too many attempts");
+        if let ApiError::Status(refusal) = &mut error {
+            refusal.retry_after_s = Some(290);
+        }
+        assert_eq!(error.retry_after_s(), Some(290));
+        assert_eq!(error.message(), "too many attempts; try again in 5 minutes");
+    }
+
+    #[test]
+    fn waits_are_said_in_the_largest_units_rounded_up() {
+        assert_eq!(wait_phrase(0), "1 second");
+        assert_eq!(wait_phrase(1), "1 second");
+        assert_eq!(wait_phrase(45), "45 seconds");
+        assert_eq!(wait_phrase(60), "1 minute");
+        assert_eq!(wait_phrase(61), "2 minutes");
+        assert_eq!(wait_phrase(3600), "1 hour");
+        assert_eq!(wait_phrase(3900), "1 hour 5 minutes");
+        assert_eq!(wait_phrase(7260), "2 hours 1 minute");
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_only() {
+        assert_eq!(parse_retry_after("300"), Some(300));
+        assert_eq!(parse_retry_after(" 7 "), Some(7));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after(""), None);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The app's frame: providers, the header, and the routed page.
 
+use wasm_bindgen::JsCast;
+use web_sys::HtmlElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -18,9 +20,10 @@ pub fn App() -> Html {
             <ToastProvider>
                 <ProgressProvider>
                     <AuthProvider>
+                        <SkipLink />
                         <ProgressBar />
                         <Header />
-                        <main class="main">
+                        <main class="main" id={MAIN_ID} tabindex="-1">
                             <Switch<Route> render={switch} />
                         </main>
                     </AuthProvider>
@@ -30,17 +33,47 @@ pub fn App() -> Html {
     }
 }
 
+/// The id of the page's main region, where the skip link leads.
+const MAIN_ID: &str = "main";
+
+/// The first thing a keyboard reaches: past the header, to the page. It moves the focus
+/// itself rather than following `#main`, which the router would take for a new page.
+#[component]
+fn SkipLink() -> Html {
+    let onclick = Callback::from(|event: MouseEvent| {
+        event.prevent_default();
+        let main = web_sys::window()
+            .and_then(|window| window.document())
+            .and_then(|document| document.get_element_by_id(MAIN_ID))
+            .and_then(|element| element.dyn_into::<HtmlElement>().ok());
+        if let Some(main) = main {
+            let _ = main.focus();
+        }
+    });
+    html! {
+        <a class="skip-link" href={format!("#{MAIN_ID}")} {onclick}>{ "Skip to content" }</a>
+    }
+}
+
 #[component]
 fn Header() -> Html {
     let auth = use_auth();
     let navigator = use_navigator().expect("the header is inside the router");
     let current = use_route::<Route>();
+    // yew-router's Link takes no `aria-current`, so the current page's link is a plain
+    // anchor, which goes nowhere: the user is there already.
     let nav_link = |route: Route, text: &'static str| {
-        let class = classes!(
-            "nav-link",
-            (current.as_ref() == Some(&route)).then_some("active")
-        );
-        html! { <Link<Route> to={route} classes={class}>{ text }</Link<Route>> }
+        if current.as_ref() == Some(&route) {
+            let stay = Callback::from(|event: MouseEvent| event.prevent_default());
+            html! {
+                <a href={route.to_path()} class="nav-link active" aria-current="page"
+                    onclick={stay}>
+                    { text }
+                </a>
+            }
+        } else {
+            html! { <Link<Route> to={route} classes="nav-link">{ text }</Link<Route>> }
+        }
     };
     let client = use_client();
     let signing_out = use_busy();
@@ -62,6 +95,7 @@ fn Header() -> Html {
                 if signed_in {
                     <div class="nav-links">
                         { nav_link(Route::Home, "Home") }
+                        { nav_link(Route::Sessions, "Sessions") }
                         { nav_link(Route::Account, "Account") }
                         <button type="button" class="button ghost" onclick={sign_out}
                             disabled={signing_out.is_busy()}

@@ -5,7 +5,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tessera_api::{
-    Credentials, PasswordChange, SessionDelivery, SessionView, SignInRequest, UserView,
+    AccountDeletion, Credentials, PasswordChange, SessionDelivery, SessionView, SignInRequest,
+    UserView,
 };
 use yew::prelude::*;
 use yew_router::prelude::Navigator;
@@ -76,6 +77,46 @@ impl Client {
             .await
     }
 
+    /// The signed-in user's live sessions (`GET /api/v1/sessions`).
+    pub async fn sessions(&self) -> Result<Vec<SessionView>, ApiError> {
+        self.call::<(), _>(Method::Get, "/api/v1/sessions", None)
+            .await
+    }
+
+    /// Ends one of the user's sessions (`DELETE /api/v1/sessions/{id}`); one that has
+    /// already ended counts as ended.
+    pub async fn end_session(&self, id: &str) -> Result<(), ApiError> {
+        let id = String::from(js_sys::encode_uri_component(id));
+        let path = format!("/api/v1/sessions/{id}");
+        match self.call::<(), ()>(Method::Delete, &path, None).await {
+            Err(error) if error.status() == Some(404) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Ends every session of the user but this one.
+    pub async fn end_other_sessions(&self) -> Result<(), ApiError> {
+        for other in self.sessions().await?.iter().filter(|s| !s.current) {
+            self.end_session(&other.id).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the account (`DELETE /api/v1/me`, the password again), then forgets the
+    /// session here and goes to Sign in.
+    pub async fn delete_account(
+        &self,
+        deletion: &AccountDeletion,
+        navigator: &Navigator,
+    ) -> Result<(), ApiError> {
+        self.call::<_, ()>(Method::Delete, "/api/v1/me", Some(deletion))
+            .await?;
+        // The server has ended every session; this clears the cookies.
+        self.end_on_server().await;
+        self.forget(navigator, "Your account has been deleted.");
+        Ok(())
+    }
+
     /// Creates an account; does not sign in.
     pub async fn register(&self, credentials: &Credentials) -> Result<UserView, ApiError> {
         let _busy = self.progress.start();
@@ -120,18 +161,7 @@ impl Client {
     /// Signs out on every device: ends the user's other sessions, then this one. If an
     /// other session cannot be ended, the user stays signed in here to try again.
     pub async fn sign_out_everywhere(&self, navigator: &Navigator) -> Result<(), ApiError> {
-        let sessions: Vec<SessionView> = self
-            .call::<(), _>(Method::Get, "/api/v1/sessions", None)
-            .await?;
-        for other in sessions.iter().filter(|s| !s.current) {
-            let id = String::from(js_sys::encode_uri_component(&other.id));
-            let path = format!("/api/v1/sessions/{id}");
-            match self.call::<(), ()>(Method::Delete, &path, None).await {
-                // It ended by itself meanwhile.
-                Err(error) if error.status() == Some(404) => {}
-                other => other?,
-            }
-        }
+        self.end_other_sessions().await?;
         self.end_on_server().await;
         self.forget(navigator, "You have signed out on every device.");
         Ok(())

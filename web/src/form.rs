@@ -102,6 +102,9 @@ pub struct FormProps {
     pub onsubmit: Callback<SubmitEvent>,
     /// The submit button's text.
     pub submit: AttrValue,
+    /// Whether submitting destroys something (the button says so by its colour too).
+    #[prop_or_default]
+    pub danger: bool,
     /// The fields.
     pub children: Html,
 }
@@ -112,20 +115,26 @@ pub struct FormProps {
 pub fn Form(props: &FormProps) -> Html {
     let busy = props.form.busy.is_busy();
     let message = match &props.form.server.form {
-        Some(message) => html! { <p class="form-error" role="alert">{ sentence(message) }</p> },
+        Some(message) => html! {
+            <p id={FORM_MESSAGE_ID} class="form-error" role="alert">{ sentence(message) }</p>
+        },
         None => Html::default(),
     };
     html! {
         <form onsubmit={props.onsubmit.clone()} novalidate=true>
             { props.children.clone() }
             { message }
-            <button type="submit" class="button primary" disabled={busy}
+            <button type="submit" disabled={busy}
+                class={classes!("button", if props.danger { "danger" } else { "primary" })}
                 aria-busy={busy.to_string()}>
                 { props.submit.clone() }
             </button>
         </form>
     }
 }
+
+/// The id of a form's own message, which its fields name in `aria-describedby`.
+const FORM_MESSAGE_ID: &str = "form-message";
 
 /// One field of a form, from [`use_field`]: what was typed, the message to show, and the
 /// callbacks a [`Field`] needs.
@@ -139,6 +148,9 @@ pub struct FieldState {
     /// Whether the field's own check passes on what it holds now.
     valid: bool,
     error: Option<String>,
+    /// Whether the form shows a message of its own, and whether that message is about
+    /// this field too (Sign in's "invalid username or password" is about both).
+    form_message: Option<bool>,
     node: NodeRef,
     oninput: Callback<String>,
     onblur: Callback<()>,
@@ -180,6 +192,11 @@ pub fn use_prefilled_field(
     let own = check(&value);
     let valid = own.is_none();
     let error = own.filter(|_| *touched).or_else(|| form.server.about(name));
+    let form_message = form
+        .server
+        .form
+        .as_ref()
+        .map(|_| form.typing == Typing::ClearsAll);
     let oninput = {
         let (value, server, typing) = (value.clone(), form.server.clone(), form.typing);
         Callback::from(move |text: String| {
@@ -206,6 +223,7 @@ pub fn use_prefilled_field(
         touched,
         valid,
         error,
+        form_message,
         node,
         oninput,
         onblur,
@@ -231,10 +249,18 @@ pub struct FieldProps {
     pub hint: Option<AttrValue>,
 }
 
-/// A labelled input with a hint or an error under it, tied together for screen readers.
+/// A labelled input with a hint or an error under it, tied together for screen readers
+/// (with the form's own message too); a password can be shown while it is typed.
 #[component]
 pub fn Field(props: &FieldProps) -> Html {
     let field = &props.field;
+    let shown = use_state(|| false);
+    let is_password = props.input_type == "password";
+    let input_type = if is_password && *shown {
+        AttrValue::Static("text")
+    } else {
+        props.input_type.clone()
+    };
     let oninput = field
         .oninput
         .reform(|event: InputEvent| event.target_unchecked_into::<HtmlInputElement>().value());
@@ -249,25 +275,78 @@ pub fn Field(props: &FieldProps) -> Html {
         },
         (None, None) => Html::default(),
     };
-    let described = (field.error.is_some() || props.hint.is_some()).then_some(message_id);
+    let own_message = (field.error.is_some() || props.hint.is_some()).then_some(message_id);
+    let described: Vec<String> = own_message
+        .into_iter()
+        .chain(field.form_message.map(|_| FORM_MESSAGE_ID.to_owned()))
+        .collect();
+    let described = (!described.is_empty()).then(|| described.join(" "));
+    let invalid = field.error.is_some() || field.form_message == Some(true);
+    let toggle = is_password.then(|| {
+        let onclick = {
+            let shown = shown.clone();
+            Callback::from(move |_: MouseEvent| shown.set(!*shown))
+        };
+        html! {
+            <button type="button" class="button ghost reveal" aria-controls={field.name}
+                aria-pressed={shown.to_string()} {onclick}>
+                { "Show" }<span class="visually-hidden">{ " " }{ props.label.clone() }</span>
+            </button>
+        }
+    });
     html! {
         <div class="field">
             <label for={field.name}>{ props.label.clone() }</label>
+            <div class="input-row">
             <input
                 id={field.name}
                 name={field.name}
-                type={props.input_type.clone()}
+                type={input_type}
                 value={field.value()}
                 autocomplete={props.autocomplete.clone()}
                 autocapitalize="none"
                 spellcheck="false"
-                class={classes!(field.error.is_some().then_some("invalid"))}
-                aria-invalid={field.error.is_some().to_string()}
+                class={classes!(invalid.then_some("invalid"))}
+                aria-invalid={invalid.to_string()}
                 aria-describedby={described}
                 ref={field.node.clone()}
                 {oninput}
                 {onblur}
             />
+            { toggle }
+            </div>
+            { message }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct CheckboxProps {
+    /// Holds `"yes"` while ticked, else nothing, so a [`Check`] can require it.
+    pub field: FieldState,
+    pub label: AttrValue,
+}
+
+/// A labelled checkbox that a form must have ticked, with its error tied to it.
+#[component]
+pub fn Checkbox(props: &CheckboxProps) -> Html {
+    let field = &props.field;
+    let onchange = field.oninput.reform(|event: Event| {
+        let ticked = event.target_unchecked_into::<HtmlInputElement>().checked();
+        if ticked { "yes" } else { "" }.to_owned()
+    });
+    let message_id = format!("{}-message", field.name);
+    let message = field.error.as_ref().map(|error| {
+        html! { <p id={message_id.clone()} class="field-error">{ sentence(error) }</p> }
+    });
+    html! {
+        <div class="field checkbox">
+            <input type="checkbox" id={field.name} name={field.name}
+                checked={!field.value.is_empty()}
+                aria-invalid={field.error.is_some().to_string()}
+                aria-describedby={field.error.is_some().then_some(message_id)}
+                ref={field.node.clone()} {onchange} />
+            <label for={field.name}>{ props.label.clone() }</label>
             { message }
         </div>
     }
@@ -331,14 +410,14 @@ mod tests {
     use super::*;
 
     fn problem(status: u16, code: &str, field: Option<&str>, detail: &str) -> ApiError {
-        ApiError::Status(Box::new(Problem {
+        ApiError::refused(Problem {
             type_uri: format!("/problems/{code}"),
             title: String::new(),
             status,
             detail: detail.into(),
             code: code.into(),
             field: field.map(str::to_owned),
-        }))
+        })
     }
 
     #[test]

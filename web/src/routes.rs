@@ -22,6 +22,10 @@ pub enum Route {
     Account,
     #[at("/account/password")]
     ChangePassword,
+    #[at("/account/sessions")]
+    Sessions,
+    #[at("/account/delete")]
+    DeleteAccount,
     #[at("/login")]
     SignIn,
     #[at("/register")]
@@ -43,7 +47,11 @@ enum Access {
 impl Route {
     fn access(&self) -> Access {
         match self {
-            Route::Home | Route::Account | Route::ChangePassword => Access::SignedIn,
+            Route::Home
+            | Route::Account
+            | Route::ChangePassword
+            | Route::Sessions
+            | Route::DeleteAccount => Access::SignedIn,
             Route::SignIn | Route::Register => Access::SignedOut,
             Route::SignOut | Route::NotFound => Access::Anyone,
         }
@@ -179,10 +187,9 @@ fn Gate(props: &GateProps) -> Html {
     match redirect {
         Some(Redirect::Leave { .. }) => {
             return html! {
-                <section class="card page-leaving" aria-busy="true">
-                    <h1>{ "Signed in" }</h1>
+                <pages::Page title="Signed in" class="page-leaving" busy=true>
                     <p class="lead loading" role="status">{ "Taking you back…" }</p>
-                </section>
+                </pages::Page>
             };
         }
         Some(_) => return Html::default(),
@@ -192,6 +199,8 @@ fn Gate(props: &GateProps) -> Html {
         Route::Home => html! { <pages::Home /> },
         Route::Account => html! { <pages::Account /> },
         Route::ChangePassword => html! { <pages::ChangePassword /> },
+        Route::Sessions => html! { <pages::Sessions /> },
+        Route::DeleteAccount => html! { <pages::DeleteAccount /> },
         Route::SignIn => html! { <pages::SignIn /> },
         Route::Register => html! { <pages::Register /> },
         Route::SignOut => html! { <pages::SignOut /> },
@@ -290,6 +299,8 @@ mod tests {
             after_sign_in(Some("/account/password")),
             Route::ChangePassword
         );
+        assert_eq!(after_sign_in(Some("/account/sessions")), Route::Sessions);
+        assert_eq!(after_sign_in(Some("/account/delete")), Route::DeleteAccount);
         assert_eq!(after_sign_in(Some("/")), Route::Home);
         for hostile in [
             None,

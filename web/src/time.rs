@@ -27,3 +27,20 @@ pub fn day(rfc3339: &str) -> String {
     let options = options(&[("year", "numeric"), ("month", "long"), ("day", "numeric")]);
     date.to_locale_date_string("default", &options).into()
 }
+
+/// The day and time of an RFC 3339 timestamp, such as "27 November 2026, 14:05"; the
+/// input itself if the browser cannot read it.
+pub fn moment(rfc3339: &str) -> String {
+    let date = Date::new(&JsValue::from_str(rfc3339));
+    if date.get_time().is_nan() {
+        return rfc3339.to_owned();
+    }
+    let options = options(&[
+        ("year", "numeric"),
+        ("month", "long"),
+        ("day", "numeric"),
+        ("hour", "2-digit"),
+        ("minute", "2-digit"),
+    ]);
+    date.to_locale_string("default", &options).into()
+}

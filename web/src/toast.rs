@@ -1,12 +1,15 @@
-//! Short messages in a corner of the page that go away by themselves.
+//! Short messages in a corner of the page. Errors stay until dismissed; the others go
+//! away by themselves after long enough to read them, and not while the pointer or the
+//! focus is on them.
 
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use yew::prelude::*;
 
-/// How long a message stays, in milliseconds: long enough to read two short sentences.
-const SHOWN_FOR_MS: u32 = 5_000;
+/// How long a success or a notice stays, in milliseconds, once neither the pointer nor
+/// the focus is on it: two short sentences read slowly, twice.
+const SHOWN_FOR_MS: u32 = 12_000;
 /// Older messages give way beyond this many, so a burst of errors cannot fill the screen.
 const MAX_SHOWN: usize = 3;
 
@@ -116,17 +119,35 @@ struct ItemProps {
     dismiss: Callback<u32>,
 }
 
+impl Kind {
+    /// Whether a message of this kind goes away by itself: an error stays until the user
+    /// has seen it and dismissed it.
+    fn fades(self) -> bool {
+        self != Kind::Error
+    }
+}
+
 #[component]
 fn ToastItem(props: &ItemProps) -> Html {
     let id = props.toast.id;
+    // Hovered or focused: the timer waits (WCAG 2.2.1), and starts afresh on leaving.
+    let held = use_state(|| false);
     {
         let dismiss = props.dismiss.clone();
-        use_effect_with(id, move |&id| {
-            let timer = Timeout::new(SHOWN_FOR_MS, move || dismiss.emit(id));
-            // Dropping the timer cancels it when the message is closed by hand.
+        let fades = props.toast.kind.fades();
+        use_effect_with((id, *held), move |&(id, held)| {
+            let timer =
+                (fades && !held).then(|| Timeout::new(SHOWN_FOR_MS, move || dismiss.emit(id)));
+            // Dropping the timer cancels it when the message is held or closed by hand.
             move || drop(timer)
         });
     }
+    let hold = |value: bool| {
+        let held = held.clone();
+        move || held.set(value)
+    };
+    let (enter, leave) = (hold(true), hold(false));
+    let (focus_in, focus_out) = (hold(true), hold(false));
     let (class, role) = match props.toast.kind {
         Kind::Success => ("toast toast-success", "status"),
         Kind::Info => ("toast toast-info", "status"),
@@ -137,7 +158,11 @@ fn ToastItem(props: &ItemProps) -> Html {
         Callback::from(move |_| dismiss.emit(id))
     };
     html! {
-        <div {class} {role}>
+        <div {class} {role}
+            onmouseenter={Callback::from(move |_: MouseEvent| enter())}
+            onmouseleave={Callback::from(move |_: MouseEvent| leave())}
+            onfocusin={Callback::from(move |_: FocusEvent| focus_in())}
+            onfocusout={Callback::from(move |_: FocusEvent| focus_out())}>
             <span class="toast-text">{ props.toast.text.clone() }</span>
             <button type="button" class="toast-close" aria-label="Dismiss" onclick={close}>
                 { "×" }
@@ -162,6 +187,13 @@ mod tests {
         }
         let texts: Vec<_> = shown.toasts.iter().map(|t| t.text.as_str()).collect();
         assert_eq!(texts, ["b", "c", "d"]);
+    }
+
+    #[test]
+    fn errors_stay_until_dismissed() {
+        assert!(!Kind::Error.fades());
+        assert!(Kind::Success.fades());
+        assert!(Kind::Info.fades());
     }
 
     #[test]

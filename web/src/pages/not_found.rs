@@ -3,6 +3,7 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use super::Page;
 use crate::routes::Route;
 
 #[component]
@@ -11,14 +12,13 @@ pub fn NotFound() -> Html {
         .map(|l| l.path().to_owned())
         .unwrap_or_default();
     html! {
-        <section class="card page-not-found">
-            <h1>{ "Page not found" }</h1>
+        <Page title="Page not found" class="page-not-found">
             <p class="lead">{ "There is no page at " }<code>{ path }</code>{ "." }</p>
             <p>
                 <Link<Route> to={Route::Home} classes="button secondary">
                     { "Go to the home page" }
                 </Link<Route>>
             </p>
-        </section>
+        </Page>
     }
 }

@@ -6,8 +6,10 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use super::Page;
+use super::home::use_me;
 use crate::client::use_client;
-use crate::form::{Field, Form, Typing, use_field, use_focus_first, use_form};
+use crate::form::{Field, Form, Typing, use_field, use_form};
 use crate::routes::Route;
 use crate::toast::use_toasts;
 use crate::validation;
@@ -21,7 +23,11 @@ pub fn ChangePassword() -> Html {
     // Named as the request's fields, which the server names in its problems.
     let current = use_field(&form, "current_password", validation::sign_in_password);
     let new = use_field(&form, "new_password", validation::new_password);
-    use_focus_first(&current);
+    let (me, _) = use_me();
+    let username = me
+        .and_then(Result::ok)
+        .map(|user| user.username)
+        .unwrap_or_default();
 
     let fields = [current.clone(), new.clone()];
     let onsubmit = form.onsubmit(
@@ -52,12 +58,14 @@ pub fn ChangePassword() -> Html {
     );
 
     html! {
-        <section class="card page-password" aria-labelledby="password-title">
-            <h1 id="password-title">{ "Change password" }</h1>
+        <Page title="Change password" class="page-password">
             <p class="lead">
                 { "Your other sessions end when the password changes; this one stays." }
             </p>
             <Form {form} {onsubmit} submit="Change password">
+                // For password managers: whose password this is.
+                <input type="text" name="username" autocomplete="username" value={username}
+                    readonly=true hidden=true />
                 <Field field={current} label="Current password" input_type="password"
                     autocomplete="current-password" />
                 <Field field={new} label="New password" input_type="password"
@@ -67,6 +75,6 @@ pub fn ChangePassword() -> Html {
             <p class="switch">
                 <Link<Route> to={Route::Account}>{ "Back to your account" }</Link<Route>>
             </p>
-        </section>
+        </Page>
     }
 }

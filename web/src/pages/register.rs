@@ -1,14 +1,14 @@
-//! Create account: a new username and password, then on to Sign in.
+//! Create account: a new username and password, then signed in at once.
 
 use tessera_api::Credentials;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::Prefill;
 use super::sign_in::switch_link;
+use super::{Page, Prefill};
 use crate::client::use_client;
-use crate::form::{Field, Form, Typing, use_field, use_focus_first, use_form};
+use crate::form::{Field, Form, Typing, use_field, use_form};
 use crate::routes::{Route, SignInQuery};
 use crate::toast::use_toasts;
 use crate::validation;
@@ -23,7 +23,6 @@ pub fn Register() -> Html {
     // Our own check first; once it passes, what the server said about the field.
     let username = use_field(&form, "username", validation::new_username);
     let password = use_field(&form, "password", validation::new_password);
-    use_focus_first(&username);
 
     let query = SignInQuery::of(&location);
     let fields = [username.clone(), password.clone()];
@@ -33,17 +32,25 @@ pub fn Register() -> Html {
         let (form, fields, query) = (form.clone(), fields.clone(), query.clone());
         spawn_local(async move {
             match client.register(&credentials).await {
-                Ok(user) => {
-                    toasts.success(format!(
-                        "Account {} created. Sign in to continue.",
+                // Signed in, the router's gate moves on to where Sign in would have led.
+                Ok(user) => match client.sign_in(&credentials).await {
+                    Ok(()) => toasts.success(format!(
+                        "Account {} created. You are signed in.",
                         user.username
-                    ));
-                    let prefill = Prefill {
-                        username: user.username,
-                    };
-                    // Pushed, not replaced: Back returns to this form.
-                    let _ = navigator.push_with_query_and_state(&Route::SignIn, query, prefill);
-                }
+                    )),
+                    Err(error) => {
+                        toasts.info(format!(
+                            "Account {} created, but signing in failed: {} Sign in to \
+                             continue.",
+                            user.username,
+                            crate::validation::sentence(&error.message())
+                        ));
+                        let prefill = Prefill {
+                            username: user.username,
+                        };
+                        let _ = navigator.push_with_query_and_state(&Route::SignIn, query, prefill);
+                    }
+                },
                 Err(error) => {
                     form.failed(&error, &toasts, "Could not create the account.", &fields)
                 }
@@ -52,8 +59,7 @@ pub fn Register() -> Html {
     });
 
     html! {
-        <section class="card page-register" aria-labelledby="register-title">
-            <h1 id="register-title">{ "Create account" }</h1>
+        <Page title="Create account" class="page-register">
             <p class="lead">{ "Choose a username and a password to get started." }</p>
             <Form {form} {onsubmit} submit="Create account">
                 <Field field={username} label="Username" autocomplete="username"
@@ -63,6 +69,6 @@ pub fn Register() -> Html {
                     hint={AttrValue::from(validation::new_password_hint())} />
             </Form>
             { switch_link("Already have an account? ", Route::SignIn, "Sign in", &location) }
-        </section>
+        </Page>
     }
 }

@@ -5,8 +5,10 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use super::Page;
+use crate::api;
 use crate::client::use_client;
-use crate::form::{Field, Form, Typing, use_field, use_focus_first, use_form, use_prefilled_field};
+use crate::form::{Field, Form, Typing, use_field, use_form, use_prefilled_field};
 use crate::routes::{Route, SignInQuery};
 use crate::toast::use_toasts;
 use crate::validation;
@@ -51,11 +53,7 @@ pub fn SignIn() -> Html {
         prefilled.unwrap_or_default(),
     );
     let password = use_field(&form, "password", validation::sign_in_password);
-    use_focus_first(if prefill.is_some() {
-        &password
-    } else {
-        &username
-    });
+    let note = use_forgot_password_note();
 
     let fields = [username.clone(), password.clone()];
     let onsubmit = form.onsubmit(fields, move |form, [username, password]| {
@@ -71,15 +69,37 @@ pub fn SignIn() -> Html {
     });
 
     html! {
-        <section class="card page-sign-in" aria-labelledby="sign-in-title">
-            <h1 id="sign-in-title">{ "Sign in" }</h1>
+        <Page title="Sign in" class="page-sign-in">
             <p class="lead">{ "Welcome back. Sign in to continue." }</p>
             <Form {form} {onsubmit} submit="Sign in">
                 <Field field={username} label="Username" autocomplete="username" />
                 <Field field={password} label="Password" input_type="password"
                     autocomplete="current-password" />
             </Form>
+            if let Some(note) = note {
+                <p class="hint forgot">
+                    <strong>{ "Forgot your password? " }</strong>{ note }
+                </p>
+            }
             { switch_link("New to Tessera? ", Route::Register, "Create an account", &location) }
-        </section>
+        </Page>
     }
+}
+
+/// The operator's note on forgotten passwords (`GET /api/v1/web-settings`), once loaded;
+/// nothing while it loads or when it cannot be.
+#[hook]
+fn use_forgot_password_note() -> Option<String> {
+    let note = use_state(|| None);
+    {
+        let note = note.clone();
+        use_effect_with((), move |_| {
+            spawn_local(async move {
+                if let Ok(settings) = api::web_settings().await {
+                    note.set(Some(settings.forgot_password_note));
+                }
+            });
+        });
+    }
+    (*note).clone()
 }

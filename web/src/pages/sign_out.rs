@@ -8,6 +8,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use super::Page;
 use crate::auth::use_auth;
 use crate::client::use_client;
 use crate::routes::SignOutQuery;
@@ -28,9 +29,8 @@ pub fn SignOut() -> Html {
         }
     });
     html! {
-        <section class="card page-sign-out" aria-busy="true">
-            <h1>{ "Signing out" }</h1>
+        <Page title="Signing out" class="page-sign-out" busy=true>
             <p class="lead loading" role="status">{ "Ending your session…" }</p>
-        </section>
+        </Page>
     }
 }

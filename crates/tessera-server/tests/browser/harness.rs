@@ -917,3 +917,453 @@ impl App {
         self.wait_for_heading(&format!("Hello, {username}")).await;
     }
 }
+
+/// Where `scripts/install-deps.sh test` puts axe-core, the accessibility checker.
+const AXE_CORE: &str = "target/tools/axe-core/node_modules/axe-core/axe.min.js";
+
+/// What the pages must meet: WCAG 2.2 at level AA, which takes in A and the earlier versions.
+pub const WCAG_22_AA: [&str; 5] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+
+/// The widths the pages are looked at in: a phone and a desktop.
+pub const PHONE_WIDTH: u32 = 390;
+pub const DESKTOP_WIDTH: u32 = 1440;
+
+/// Keys as WebDriver spells them, for [`App::press`]. The NUL at the end of Shift+Tab lets
+/// go of Shift.
+pub const TAB: &str = "\u{E004}";
+pub const SHIFT_TAB: &str = "\u{E008}\u{E004}\u{E000}";
+pub const ENTER: &str = "\u{E007}";
+
+/// axe-core's source, read once. Missing, it fails the test in CI, as a missing Chromium
+/// does; elsewhere the check is skipped, saying so loudly.
+fn axe_core() -> Option<&'static str> {
+    static SOURCE: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    let source = SOURCE.get_or_init(|| {
+        let path = workspace_root().join(AXE_CORE);
+        std::fs::read_to_string(&path).map_err(|error| {
+            format!(
+                "axe-core is missing ({}: {error}): run `scripts/install-deps.sh test`",
+                path.display()
+            )
+        })
+    });
+    match source {
+        Ok(source) => Some(source),
+        Err(missing) if in_ci() => panic!("accessibility checks cannot run: {missing}"),
+        Err(missing) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED accessibility check (CI is not set): {missing}"
+            );
+            None
+        }
+    }
+}
+
+/// Resolves once the page's finite animations and transitions have ended (endless ones,
+/// such as a spinner, are left running) and two frames have been drawn: colours are then
+/// as a person sees them, not halfway through a fade.
+const SETTLE: &str = r#"
+    const done = arguments[arguments.length - 1];
+    const finite = document.getAnimations().filter((animation) =>
+        animation.playState === 'running' && animation.effect
+            && animation.effect.getComputedTiming().endTime !== Infinity);
+    Promise.all(finite.map((animation) => animation.finished.catch(() => null)))
+        .then(() => new Promise((frame) => requestAnimationFrame(() => requestAnimationFrame(frame))))
+        .then(() => done(true));
+"#;
+
+/// Runs axe-core over the whole document for the tags in `arguments[0]` and answers its
+/// violations, each with the nodes that fail it.
+const RUN_AXE: &str = r#"
+    const [tags, done] = [arguments[0], arguments[arguments.length - 1]];
+    axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] })
+        .then((results) => done({
+            violations: results.violations.map((violation) => ({
+                id: violation.id,
+                impact: violation.impact,
+                help: violation.help,
+                helpUrl: violation.helpUrl,
+                nodes: violation.nodes.map((node) => ({
+                    target: node.target,
+                    html: node.html,
+                    failureSummary: node.failureSummary,
+                })),
+            })),
+        }), (error) => done({ error: String((error && error.stack) || error) }));
+"#;
+
+/// The focused element, described for a person: tag, id, classes and text.
+const DESCRIBE_FOCUS: &str = r#"
+    const el = document.activeElement;
+    if (!el || el === document.body) { return 'the page itself (nothing focused)'; }
+    const text = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim();
+    return el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+        + [...el.classList].map((name) => '.' + name).join('')
+        + ' "' + text.replace(/\s+/g, ' ').slice(0, 60) + '"';
+"#;
+
+/// What the colour checks below share, put before each: CSS colours read, WCAG's relative
+/// luminance and contrast ratio, and the first opaque background behind an element.
+const COLOUR_MATH: &str = r#"
+    const rgba = (text) => {
+        const match = /rgba?\(([^)]*)\)/.exec(text);
+        if (!match) { return null; }
+        const [r, g, b, a = 1] = match[1].split(/[\s,\/]+/).filter(Boolean).map(Number);
+        return { r, g, b, a, text };
+    };
+    const luminance = ({ r, g, b }) => {
+        const linear = (v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+    };
+    const contrast = (x, y) => {
+        const [light, dark] = [luminance(x), luminance(y)].sort((p, q) => q - p);
+        return (light + 0.05) / (dark + 0.05);
+    };
+    const opaqueBackground = (start) => {
+        for (let node = start; node; node = node.parentElement) {
+            const colour = rgba(getComputedStyle(node).backgroundColor);
+            if (colour && colour.a >= 1) { return colour; }
+        }
+        return { r: 255, g: 255, b: 255, a: 1, text: 'white (the canvas)' };
+    };
+"#;
+
+/// What is wrong with how the focused element shows its focus, or `null`: WCAG 2.4.11 and
+/// 2.4.13 as the app meets them, an outline at least 2 CSS pixels thick with a contrast of
+/// 3:1 or more against what lies next to it: the background around the element, and its
+/// own background too when the outline touches it. (axe-core does not judge focus.)
+const FOCUS_INDICATOR_PROBLEM: &str = r#"
+    const el = document.activeElement;
+    if (!el || el === document.body) { return 'nothing has the focus'; }
+    const style = getComputedStyle(el);
+    const width = parseFloat(style.outlineWidth) || 0;
+    if (style.outlineStyle === 'none' || width < 2) {
+        return `no outline of 2px or more (outline: ${style.outlineStyle} ${style.outlineWidth}, box-shadow: ${style.boxShadow})`;
+    }
+    const outline = rgba(style.outlineColor);
+    if (!outline || outline.a < 1) { return `an outline colour that is not opaque: ${style.outlineColor}`; }
+    const neighbours = [['the background around it', opaqueBackground(el.parentElement)]];
+    if ((parseFloat(style.outlineOffset) || 0) <= 0) {
+        const own = rgba(style.backgroundColor);
+        if (own && own.a >= 1) { neighbours.push(['its own background', own]); }
+    }
+    for (const [what, colour] of neighbours) {
+        const ratio = contrast(outline, colour);
+        if (ratio < 3) {
+            return `an outline of ${outline.text} with a contrast of ${ratio.toFixed(2)}:1 against ${what} (${colour.text})`;
+        }
+    }
+    return null;
+"#;
+
+impl App {
+    /// Waits until the page holds still: see [`SETTLE`].
+    pub async fn settle(&self) {
+        self.browser
+            .execute_async(SETTLE, vec![])
+            .await
+            .expect("the page settles");
+    }
+
+    /// axe-core's verdict on the page as it is now, at WCAG 2.2 AA: `None` when it finds no
+    /// violation (or is not installed outside CI, see [`axe_core`]), else every violation
+    /// with its rule, impact, help and each failing node's target and summary, under the
+    /// heading `state`.
+    pub async fn accessibility_violations(&self, state: &str) -> Option<String> {
+        let source = axe_core()?;
+        // WebDriver's scripts are not the page's, so the content security policy (no
+        // inline script, no eval) does not stop them: axe arrives as a script of its own.
+        let loaded = self.script("return typeof window.axe === 'object';", vec![]);
+        if loaded.await != json!(true) {
+            self.browser
+                .execute(source, vec![])
+                .await
+                .unwrap_or_else(|e| panic!("axe-core does not load into the page: {e}"));
+        }
+        self.settle().await;
+        let answer = self
+            .browser
+            .execute_async(RUN_AXE, vec![json!(WCAG_22_AA)])
+            .await
+            .unwrap_or_else(|e| panic!("axe-core did not run: {e}"));
+        if let Some(error) = answer["error"].as_str() {
+            panic!("axe-core failed in {state}: {error}");
+        }
+        let violations = answer["violations"].as_array().expect("axe's violations");
+        if violations.is_empty() {
+            return None;
+        }
+        let location = self.location().await;
+        let mut report = format!(
+            "{state} (at {location}): {} accessibility violation(s) at WCAG 2.2 AA (axe-core)\n",
+            violations.len()
+        );
+        for violation in violations {
+            report.push_str(&format!(
+                "  - {} ({}): {} <{}>\n",
+                violation["id"].as_str().unwrap_or_default(),
+                violation["impact"].as_str().unwrap_or("no impact given"),
+                violation["help"].as_str().unwrap_or_default(),
+                violation["helpUrl"].as_str().unwrap_or_default(),
+            ));
+            for node in violation["nodes"].as_array().into_iter().flatten() {
+                report.push_str(&format!(
+                    "      at {}: {}\n        {}\n",
+                    node["target"],
+                    node["html"].as_str().unwrap_or_default(),
+                    node["failureSummary"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .replace('\n', "\n        "),
+                ));
+            }
+        }
+        Some(report)
+    }
+
+    /// Fails the test with every violation of WCAG 2.2 AA that axe-core finds in the page
+    /// as it is now; `state` names the page and its state in the message.
+    pub async fn assert_accessible(&self, state: &str) {
+        if let Some(report) = self.accessibility_violations(state).await {
+            panic!("{report}");
+        }
+    }
+
+    /// Shows the page as a screen `width` CSS pixels wide (a phone's below 600, with its
+    /// viewport rules) would, in the dark colour scheme when `dark`, else the light one.
+    pub async fn emulate(&self, width: u32, dark: bool) {
+        self.emulate_size(width, if width < 600 { 844 } else { 900 })
+            .await;
+        let scheme = if dark { "dark" } else { "light" };
+        self.devtools(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        )
+        .await;
+    }
+
+    async fn emulate_size(&self, width: u32, height: u64) {
+        let metrics = json!({
+            "width": width,
+            "height": height,
+            "deviceScaleFactor": 1,
+            "mobile": width < 600,
+        });
+        self.devtools("Emulation.setDeviceMetricsOverride", metrics)
+            .await;
+    }
+
+    /// Back to the browser's own window size and colour scheme.
+    pub async fn emulate_defaults(&self) {
+        self.devtools("Emulation.clearDeviceMetricsOverride", json!({}))
+            .await;
+        self.devtools("Emulation.setEmulatedMedia", json!({ "features": [] }))
+            .await;
+    }
+
+    /// Saves the whole page (not just what fits on the screen) at a phone's and a desktop's
+    /// width, light and dark, as `target/e2e/PAGE-{390,1440}-{light,dark}.png`; then back
+    /// to the defaults.
+    pub async fn screenshots(&self, page: &str) {
+        for width in [PHONE_WIDTH, DESKTOP_WIDTH] {
+            for dark in [false, true] {
+                self.emulate(width, dark).await;
+                self.settle().await;
+                // As tall as the page, so the screenshot holds all of it.
+                let tall = self
+                    .script(
+                        "return Math.ceil(document.documentElement.scrollHeight);",
+                        vec![],
+                    )
+                    .await
+                    .as_u64()
+                    .expect("the page's height");
+                let screen = if width < 600 { 844 } else { 900 };
+                if tall > screen {
+                    self.emulate_size(width, tall).await;
+                    self.settle().await;
+                }
+                let scheme = if dark { "dark" } else { "light" };
+                self.screenshot(&format!("{page}-{width}-{scheme}")).await;
+            }
+        }
+        self.emulate_defaults().await;
+    }
+
+    /// Holds every request of the current tab whose URL matches one of `patterns` (`*`
+    /// wildcards) unanswered, as a very slow network would, until [`App::release_requests`].
+    pub async fn hold_requests(&self, patterns: &[&str]) {
+        let patterns: Vec<Value> = patterns
+            .iter()
+            .map(|pattern| json!({ "urlPattern": pattern, "requestStage": "Request" }))
+            .collect();
+        self.devtools("Fetch.enable", json!({ "patterns": patterns }))
+            .await;
+    }
+
+    /// Lets the requests held by [`App::hold_requests`] go on, and holds no more.
+    pub async fn release_requests(&self) {
+        self.devtools("Fetch.disable", json!({})).await;
+    }
+
+    /// The focused element, described for a person (tag, id, classes, text).
+    pub async fn focused(&self) -> String {
+        let described = self.script(DESCRIBE_FOCUS, vec![]).await;
+        described.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Whether `condition`, a JavaScript expression about the focused element `el`, holds.
+    pub async fn focus_is(&self, condition: &str) -> bool {
+        let source = format!("const el = document.activeElement; return Boolean({condition});");
+        self.script(&source, vec![]).await == json!(true)
+    }
+
+    /// Waits until `condition` (see [`App::focus_is`]) holds; the message of a failure
+    /// names `what` and what has the focus instead.
+    pub async fn wait_for_focus(&self, what: &str, condition: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        while !self.focus_is(condition).await {
+            if Instant::now() >= deadline {
+                panic!(
+                    "timed out after {PATIENCE:?} waiting for the focus on {what}; at {} it is on {}",
+                    self.location().await,
+                    self.focused().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Presses `keys` (WebDriver's key codes: [`TAB`], [`SHIFT_TAB`], [`ENTER`], or text)
+    /// where the focus is, as on a keyboard: no element is picked, no mouse is used.
+    pub async fn press(&self, keys: &str) {
+        let active = self
+            .browser
+            .active_element()
+            .await
+            .expect("an active element");
+        active.send_keys(keys).await.expect("keys reach the page");
+    }
+
+    /// What is wrong with the focused element's focus indicator, if anything (see
+    /// [`FOCUS_INDICATOR_PROBLEM`]), with the element named.
+    pub async fn focus_indicator_problem(&self) -> Option<String> {
+        let problem = self
+            .script(&format!("{COLOUR_MATH}{FOCUS_INDICATOR_PROBLEM}"), vec![])
+            .await;
+        let problem = problem.as_str()?;
+        Some(format!("{}: {problem}", self.focused().await))
+    }
+
+    /// Presses Tab (Shift+Tab when `backwards`) until `condition` (see [`App::focus_is`])
+    /// holds, at most 40 times. Fails naming `what` and every element the focus passed, or
+    /// when one of them does not show its focus well enough to see.
+    pub async fn tab_to(&self, what: &str, condition: &str, backwards: bool) {
+        let mut passed = Vec::new();
+        for _ in 0..40 {
+            self.press(if backwards { SHIFT_TAB } else { TAB }).await;
+            if let Some(problem) = self.focus_indicator_problem().await {
+                panic!("on the way to {what}, the focus is hard to see on {problem}");
+            }
+            if self.focus_is(condition).await {
+                return;
+            }
+            passed.push(self.focused().await);
+        }
+        panic!(
+            "{} did not reach {what} in 40 presses; the focus went to:\n  {}",
+            if backwards { "Shift+Tab" } else { "Tab" },
+            passed.join("\n  ")
+        );
+    }
+
+    /// Tabs once around the whole page, from its first stop to its last, and answers every
+    /// element whose focus indicator is too faint to see (see [`App::tab_to`]).
+    pub async fn faint_focus_indicators(&self) -> Vec<String> {
+        const NOTHING: &str = "el === document.body || el === null";
+        // To the end of the page first: one Tab past its last stop, nothing has the focus.
+        let mut presses = 0;
+        while !self.focus_is(NOTHING).await {
+            self.press(TAB).await;
+            presses += 1;
+            assert!(presses <= 60, "Tab never leaves the page");
+        }
+        let mut problems = Vec::new();
+        let mut stops = 0;
+        loop {
+            self.press(TAB).await;
+            if self.focus_is(NOTHING).await {
+                break;
+            }
+            stops += 1;
+            assert!(stops <= 60, "Tab never leaves the page");
+            problems.extend(self.focus_indicator_problem().await);
+        }
+        assert!(stops > 0, "Tab reaches nothing on the page");
+        problems
+    }
+
+    /// Where the text fields' edges are too faint to see (WCAG 1.4.11, non-text contrast):
+    /// neither their border nor their own background reaches 3:1 against the background
+    /// around them. axe-core does not judge this either.
+    pub async fn input_boundary_problems(&self) -> Vec<String> {
+        let problems = self
+            .script(&format!("{COLOUR_MATH}{INPUT_BOUNDARY_PROBLEMS}"), vec![])
+            .await;
+        problems
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|problem| problem.as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// Every visible text field whose boundary is too faint: see [`App::input_boundary_problems`].
+const INPUT_BOUNDARY_PROBLEMS: &str = r#"
+    const problems = [];
+    const fields = document.querySelectorAll('input:not([type=checkbox]):not([type=radio]):not([type=hidden]), textarea, select');
+    for (const field of fields) {
+        if (!field.checkVisibility()) { continue; }
+        const style = getComputedStyle(field);
+        const around = opaqueBackground(field.parentElement);
+        const border = rgba(style.borderTopColor);
+        const own = rgba(style.backgroundColor);
+        const borderRatio = border && parseFloat(style.borderTopWidth) > 0 && border.a >= 1
+            ? contrast(border, around) : 0;
+        const ownRatio = own && own.a >= 1 ? contrast(own, around) : 0;
+        if (borderRatio < 3 && ownRatio < 3) {
+            problems.push(`${field.tagName.toLowerCase()}#${field.id}: border ${style.borderTopColor} `
+                + `${borderRatio.toFixed(2)}:1 and background ${style.backgroundColor} `
+                + `${ownRatio.toFixed(2)}:1 against ${around.text}; 3:1 is needed`);
+        }
+    }
+    return problems;
+"#;
+
+/// What sticks out sideways of a page wider than the screen, or `null` when it fits.
+const HORIZONTAL_OVERFLOW: &str = r#"
+    const width = document.documentElement.clientWidth;
+    const wide = document.documentElement.scrollWidth;
+    if (wide <= width) { return null; }
+    const right = (el) => el.getBoundingClientRect().right;
+    const sticking = [...document.body.querySelectorAll('*')]
+        // Not what is fixed to the screen: a screen wider than the page stretches that too.
+        .filter((el) => right(el) > width + 0.5 && el.checkVisibility()
+            && getComputedStyle(el).position !== 'fixed'
+            && (el.parentElement === document.body || right(el.parentElement) <= width + 0.5))
+        .slice(0, 5)
+        .map((el) => el.tagName.toLowerCase() + [...el.classList].map((c) => '.' + c).join('')
+            + ` (right edge at ${Math.round(right(el))}px)`);
+    return `the page is ${wide}px wide on a screen of ${width}px; sticking out: ${sticking.join(', ') || 'nothing visible'}`;
+"#;
+
+impl App {
+    /// Whether the page is wider than the screen, so that reading it takes scrolling
+    /// sideways (WCAG 1.4.10, Reflow): `None` when it fits, else what sticks out.
+    pub async fn horizontal_overflow(&self) -> Option<String> {
+        let overflow = self.script(HORIZONTAL_OVERFLOW, vec![]).await;
+        overflow.as_str().map(str::to_owned)
+    }
+}

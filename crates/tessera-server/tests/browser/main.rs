@@ -3,10 +3,13 @@
 //! Each test has its own server, SQLite database, chromedriver and browser profile.
 //!
 //! Without the bundle or Chromium these tests fail when `CI` is set and are skipped (with a
-//! message) otherwise. Screenshots land in `target/e2e/`.
+//! message) otherwise. Screenshots land in `target/e2e/`; without axe-core
+//! (`scripts/install-deps.sh test`) the accessibility checks do the same.
 
 mod harness;
 
+mod accessibility;
+mod account_pages;
 mod accounts;
 mod forward_auth;
 mod navigation;

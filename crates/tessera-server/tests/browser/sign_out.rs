@@ -171,7 +171,22 @@ async fn sign_out_everywhere_ends_the_other_sessions_too() {
     app.click_link("Account").await;
     app.wait_for_heading("Your account").await;
     app.screenshot("account").await;
+    // It asks first, with the focus on the question, and nothing has ended yet.
     app.click_button("Sign out everywhere").await;
+    let question = app
+        .wait_for("//p[contains(., 'Sign out on every device, this one included?')]")
+        .await;
+    let focused = app
+        .script("return document.activeElement.id;", vec![])
+        .await;
+    assert_eq!(focused, serde_json::json!("everywhere-question"));
+    assert_eq!(
+        question.attr("id").await.expect("attribute").as_deref(),
+        Some("everywhere-question")
+    );
+    assert!(app.calls_to("/api/v1/sessions").await.is_empty());
+    assert_eq!(app.me_status(elsewhere_access).await, 200);
+    app.click_button("Yes, sign out everywhere").await;
     app.wait_for_heading("Sign in").await;
     app.wait_for_location("/login").await;
     app.wait_for("//*[contains(@class,'toast') and contains(., 'every device')]")
