@@ -4,11 +4,14 @@
 //! client libraries read. Each handler reads the form, makes one `Auth` call, and maps it.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 
+use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use tessera_api::{Introspection, TokenResponse};
-use tessera_domain::{ActiveToken, ClientCredentials};
+use tessera_domain::{ActiveToken, Auth, Client, ClientCredentials, Error};
 
 use crate::auth::request_credentials;
 use crate::authorization::Credentials;
@@ -171,16 +174,59 @@ fn answer(body: impl serde::Serialize) -> HttpResponse {
     response
 }
 
-/// What every handler needs from its request: the form, the client's credentials, and who
-/// sent it (address and `User-Agent`).
-async fn client_request(
-    state: &AppState,
-    request: &HttpRequest,
-    payload: web::Payload,
-) -> Result<(Form, PresentedClient, RequestClient), ApiError> {
-    let form = Form::read(request, payload).await?;
-    let client = PresentedClient::of(request, &form)?;
-    Ok((form, client, state.request_client(request)))
+/// One service client's call, as every handler takes it: the form, the client's
+/// credentials, who sent it (address and `User-Agent`), and the use cases to run it with.
+pub(crate) struct ClientCall {
+    form: Form,
+    client: PresentedClient,
+    sender: RequestClient,
+    auth: Auth,
+}
+
+impl FromRequest for ClientCall {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<ClientCall, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        let payload = web::Payload::from_request(&request, payload);
+        Box::pin(async move {
+            let state = request
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| ApiError::internal("the app state is missing"))?;
+            let payload = payload
+                .await
+                .map_err(|e| ApiError::internal(&e.to_string()))?;
+            let form = Form::read(&request, payload).await?;
+            let client = PresentedClient::of(&request, &form)?;
+            Ok(ClientCall {
+                form,
+                client,
+                sender: state.request_client(&request),
+                auth: state.auth.clone(),
+            })
+        })
+    }
+}
+
+impl ClientCall {
+    /// Runs `use_case` with the client's credentials off the async workers; its errors take
+    /// RFC 6749 §5.2's shape.
+    async fn run<T, F>(self, use_case: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Auth, ClientCredentials<'_>, Client<'_>) -> Result<T, Error> + Send + 'static,
+        T: Send + 'static,
+    {
+        let ClientCall {
+            client,
+            sender,
+            auth,
+            ..
+        } = self;
+        blocking(move || use_case(&auth, client.credentials(), sender.as_client()))
+            .await
+            .map_err(ApiError::in_oauth_shape)
+    }
 }
 
 #[utoipa::path(
@@ -200,23 +246,17 @@ async fn client_request(
     )
 )]
 /// `POST /oauth/token`.
-pub(crate) async fn token(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let (form, client, sender) = client_request(&state, &request, payload).await?;
-    match form.required("grant_type")? {
+pub(crate) async fn token(call: ClientCall) -> Result<HttpResponse, ApiError> {
+    match call.form.required("grant_type")? {
         "client_credentials" => {}
         _ => return Err(ApiError::unsupported_grant_type()),
     }
-    let scope = form.get("scope").map(str::to_owned);
-    let auth = state.auth.clone();
-    let grant = blocking(move || {
-        auth.client_token(client.credentials(), scope.as_deref(), sender.as_client())
-    })
-    .await
-    .map_err(ApiError::in_oauth_shape)?;
+    let scope = call.form.get("scope").map(str::to_owned);
+    let grant = call
+        .run(move |auth, credentials, sender| {
+            auth.client_token(credentials, scope.as_deref(), sender)
+        })
+        .await?;
     Ok(answer(TokenResponse {
         access_token: grant.access_token,
         token_type: "Bearer".to_owned(),
@@ -244,18 +284,11 @@ pub(crate) async fn token(
     )
 )]
 /// `POST /oauth/introspect`.
-pub(crate) async fn introspect(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let (form, client, sender) = client_request(&state, &request, payload).await?;
-    let token = form.required("token")?.to_owned();
-    let auth = state.auth.clone();
-    let active =
-        blocking(move || auth.introspect(client.credentials(), &token, sender.as_client()))
-            .await
-            .map_err(ApiError::in_oauth_shape)?;
+pub(crate) async fn introspect(call: ClientCall) -> Result<HttpResponse, ApiError> {
+    let token = call.form.required("token")?.to_owned();
+    let active = call
+        .run(move |auth, credentials, sender| auth.introspect(credentials, &token, sender))
+        .await?;
     Ok(answer(
         active.map_or_else(Introspection::default, described),
     ))
@@ -296,17 +329,10 @@ fn described(token: ActiveToken) -> Introspection {
     )
 )]
 /// `POST /oauth/revoke`.
-pub(crate) async fn revoke(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let (form, client, sender) = client_request(&state, &request, payload).await?;
-    let token = form.required("token")?.to_owned();
-    let auth = state.auth.clone();
-    blocking(move || auth.revoke(client.credentials(), &token, sender.as_client()))
-        .await
-        .map_err(ApiError::in_oauth_shape)?;
+pub(crate) async fn revoke(call: ClientCall) -> Result<HttpResponse, ApiError> {
+    let token = call.form.required("token")?.to_owned();
+    call.run(move |auth, credentials, sender| auth.revoke(credentials, &token, sender))
+        .await?;
     let mut response = HttpResponse::Ok().finish();
     no_store(&mut response);
     Ok(response)
