@@ -270,7 +270,17 @@ impl std::fmt::Display for InvalidToken {
 
 impl std::error::Error for InvalidToken {}
 
-fn init_logging(format: LogFormat) {
+/// Lines the log queue holds before a request thread waits for the writer: about 25 MB of
+/// JSON lines, seconds of the heaviest load this server can take.
+const LOG_QUEUE_LINES: usize = 64 * 1024;
+
+/// Sets up the logs: lines are formatted on the thread that logs, then queued for one
+/// writer thread that writes them to stderr in batches (a buffer flushed whenever the
+/// queue is empty), so no request waits for a write to a pipe, a terminal or journald.
+/// The queue is not lossy: when it is full, loggers wait rather than lose lines (an
+/// auth service's log is its audit trail). The guard flushes what is queued when dropped:
+/// keep it until the process ends.
+fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     use std::io::IsTerminal;
     use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
     use tracing_subscriber::util::SubscriberInitExt;
@@ -313,15 +323,21 @@ fn init_logging(format: LogFormat) {
     }
 
     let filter = EnvFilter::try_from_env("TESSERA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .thread_name("tessera-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         // Colour is for a person at a terminal; in a file or a collector it is noise.
         .with_ansi(std::io::stderr().is_terminal());
     match format {
         LogFormat::Json => builder.json().finish().with(ClientMistakes).init(),
         LogFormat::Text => builder.finish().with(ClientMistakes).init(),
     }
+    guard
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -335,7 +351,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         data_dir: cli.data_dir,
     };
     let config = Config::load(cli.config.as_deref(), &overrides)?;
-    init_logging(config.log_format);
+    let _log_writer = init_logging(config.log_format);
     match cli.command {
         Command::Serve { .. } => actix_web::rt::System::new().block_on(async {
             let application = Application::build(&config)?;

@@ -215,6 +215,8 @@ struct Server {
     child: Child,
     base: String,
     log: Arc<Log>,
+    /// Reads stderr into `log` until it closes.
+    reader: Option<std::thread::JoinHandle<()>>,
     _data: tempfile::TempDir,
 }
 
@@ -244,7 +246,7 @@ impl Server {
         let log = Arc::new(Log::default());
         let stderr = BufReader::new(child.stderr.take().unwrap());
         let kept = Arc::clone(&log);
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in stderr.lines().map_while(Result::ok) {
                 kept.lines.lock().unwrap().push(line);
                 kept.arrived.notify_all();
@@ -266,8 +268,25 @@ impl Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
             log,
+            reader: Some(reader),
             _data: data,
         }
+    }
+
+    /// SIGTERM, as a service manager stops it: its exit status and its whole log, once its
+    /// stderr has closed.
+    fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let kill = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(kill.success(), "kill -TERM: {kill}");
+        let status = self.child.wait().expect("tessera exits");
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("the log reader ends with stderr");
+        }
+        let lines = self.log.lines.lock().unwrap().clone();
+        (status, lines)
     }
 
     fn url(&self, path: &str) -> String {
@@ -463,4 +482,33 @@ async fn text_logs_written_to_a_pipe_have_no_colour() {
     let log = server.log.all();
     let coloured: Vec<&String> = log.iter().filter(|line| line.contains('\x1b')).collect();
     assert!(coloured.is_empty(), "escape codes in a pipe: {coloured:#?}");
+}
+
+/// The log is written by its own thread (`init_logging`): every line queued before a
+/// stop, and the stop's own line, still reach stderr before the process exits.
+#[actix_web::test]
+async fn a_stopped_server_writes_every_queued_line_before_it_exits() {
+    let server = Server::start(&[]);
+    let client = reqwest::Client::new();
+    const REQUESTS: usize = 200;
+    for _ in 0..REQUESTS {
+        let answer = client.get(server.url("/healthz")).send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+    let (status, lines) = server.terminate();
+    assert!(status.success(), "a clean stop: {status}");
+    let requests = lines
+        .iter()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|entry| {
+            entry["target"] == "tessera::request" && entry["fields"]["path"] == "/healthz"
+        })
+        .count();
+    assert_eq!(requests, REQUESTS, "one line per request, none lost");
+    let last = lines.last().map(|line| without_escapes(line));
+    assert!(
+        last.as_deref()
+            .is_some_and(|line| line.contains("\"stopped\"")),
+        "the stop is the last line: {last:?}"
+    );
 }
