@@ -4,20 +4,20 @@
 //! process's revocation may take to arrive, and a deleted user's sessions are revoked, so
 //! caching adds no new window. Changes made by this process drop the entry at once.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::{User, UserId};
 
-/// Most users kept; past it the cache starts over (cheap, and rare: one entry per active
-/// user per `ttl`).
+/// Most users kept. Past it the least useful entries give way one by one (quick_cache's
+/// S3-FIFO: users seen once go first, users seen again stay), so a burst of new users never
+/// empties the cache for the active ones.
 const CAPACITY: usize = 100_000;
 
 /// Users by id, each for `ttl` after it was read from the store.
 #[derive(Debug, Clone)]
 pub struct UserCache {
-    entries: Arc<RwLock<HashMap<UserId, (User, Instant)>>>,
+    entries: Arc<quick_cache::sync::Cache<UserId, (User, Instant)>>,
     ttl: Duration,
 }
 
@@ -25,42 +25,26 @@ impl UserCache {
     /// A cache keeping each user `ttl`; a zero `ttl` caches nothing.
     pub fn new(ttl: Duration) -> UserCache {
         UserCache {
-            entries: Arc::default(),
+            entries: Arc::new(quick_cache::sync::Cache::new(CAPACITY)),
             ttl,
         }
     }
 
     pub(crate) fn get(&self, id: UserId) -> Option<User> {
-        let entries = self
-            .entries
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        entries
+        self.entries
             .get(&id)
             .filter(|(_, read_at)| read_at.elapsed() < self.ttl)
-            .map(|(user, _)| user.clone())
+            .map(|(user, _)| user)
     }
 
     pub(crate) fn put(&self, user: &User) {
-        if self.ttl.is_zero() {
-            return;
+        if !self.ttl.is_zero() {
+            self.entries.insert(user.id, (user.clone(), Instant::now()));
         }
-        let mut entries = self
-            .entries
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if entries.len() >= CAPACITY {
-            entries.clear();
-        }
-        entries.insert(user.id, (user.clone(), Instant::now()));
     }
 
     pub(crate) fn forget(&self, id: UserId) {
-        let mut entries = self
-            .entries
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        entries.remove(&id);
+        self.entries.remove(&id);
     }
 }
 
@@ -93,5 +77,26 @@ mod tests {
         let expired = UserCache::new(Duration::ZERO);
         expired.put(&user(2));
         assert!(expired.get(UserId(2)).is_none());
+    }
+
+    #[test]
+    fn past_its_capacity_the_cache_keeps_its_active_users() {
+        let cache = UserCache::new(Duration::from_secs(60));
+        let active = UserId(0);
+        cache.put(&user(0));
+        // The active user is read again and again while new users arrive, more of them
+        // than the cache holds: clearing the whole cache would drop it.
+        for id in 1..=(CAPACITY as i64 + CAPACITY as i64 / 2) {
+            assert!(
+                cache.get(active).is_some(),
+                "still cached after {id} new users"
+            );
+            cache.put(&user(id));
+        }
+        assert!(
+            cache.entries.len() <= CAPACITY,
+            "bounded: {}",
+            cache.entries.len()
+        );
     }
 }
