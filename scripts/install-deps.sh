@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, the web app or the tests need, and nothing twice.
 #   install-deps.sh build   client libraries of PostgreSQL and MariaDB/MySQL
-#   install-deps.sh web     wasm32 target, wasm-bindgen-cli (the Cargo.lock version), wasm-opt
+#   install-deps.sh web     wasm32 target, wasm-bindgen-cli (the Cargo.lock version), wasm-opt,
+#                           brotli
 #   install-deps.sh test    Chromium + ChromeDriver, diesel CLI, Python tools in target/py
 #   install-deps.sh lint    ruff in target/py (for scripts/*.py)
 set -euo pipefail
@@ -43,6 +44,8 @@ build() {
 web() {
   rustup target list --installed | grep -q '^wasm32-unknown-unknown$' \
     || rustup target add wasm32-unknown-unknown
+  # brotli: build-web.sh stores each asset precompressed (.br beside .gz) for the server.
+  apt_install brotli
   # wasm-opt from binaryen's npm package, pinned, not Debian 12's binaryen 108: that one
   # writes the export of a module's second table as table 0 (WebAssembly/binaryen#4711,
   # fixed in 110), which breaks wasm-bindgen's externref table when the app starts.

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use actix_files::NamedFile;
 use actix_web::http::Method;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::http::header::{self, AcceptEncoding, ContentEncoding, Encoding, HeaderValue};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
 use crate::error::ApiError;
 
@@ -70,6 +70,49 @@ fn asset_path(dir: &Path, path: &str) -> Option<PathBuf> {
     resolved.is_file().then_some(resolved)
 }
 
+/// The forms `scripts/build-web.sh` stores an asset in besides itself, best first.
+const PRECOMPRESSED: [(Encoding, &str, ContentEncoding); 2] = [
+    (Encoding::brotli(), "br", ContentEncoding::Brotli),
+    (Encoding::gzip(), "gz", ContentEncoding::Gzip),
+];
+
+/// `file` in the best stored form the request's `Accept-Encoding` takes (its `FILE.br` or
+/// `FILE.gz`), with the original's type; as it is for a client that names no encoding,
+/// or refuses the ones stored.
+fn asset(request: &HttpRequest, file: &Path) -> Result<HttpResponse, ApiError> {
+    let stored = |suffix: &str| {
+        let mut name = file.as_os_str().to_owned();
+        name.push(".");
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    let chosen = request.get_header::<AcceptEncoding>().and_then(|accepted| {
+        let available: Vec<Encoding> = PRECOMPRESSED
+            .iter()
+            .filter(|(_, suffix, _)| stored(suffix).is_file())
+            .map(|(encoding, _, _)| encoding.clone())
+            .chain([Encoding::identity()])
+            .collect();
+        let best = accepted.negotiate(available.iter())?;
+        PRECOMPRESSED
+            .iter()
+            .find(|(encoding, _, _)| *encoding == best)
+            .map(|(_, suffix, content)| (stored(suffix), *content))
+    });
+    let mime = actix_files::file_extension_to_mime(
+        file.extension().and_then(|ext| ext.to_str()).unwrap_or(""),
+    );
+    let named = match chosen {
+        Some((path, encoding)) => NamedFile::open(path)
+            .map(|named| named.set_content_encoding(encoding).set_content_type(mime)),
+        None => NamedFile::open(file),
+    };
+    Ok(named
+        .map_err(|_| ApiError::not_found())?
+        .disable_content_disposition()
+        .into_response(request))
+}
+
 /// Everything no route matched: an asset of the app, the app's `index.html` for a
 /// client-side route, or a JSON 404.
 pub(crate) async fn fallback(request: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -82,13 +125,14 @@ pub(crate) async fn fallback(request: HttpRequest) -> Result<HttpResponse, ApiEr
         if file.file_name().is_some_and(|name| name == "index.html") {
             return index(&request, &dir);
         }
-        let file = NamedFile::open(file).map_err(|_| ApiError::not_found())?;
-        let mut response = file.into_response(&request);
+        let mut response = asset(&request, &file)?;
         // Asset names carry a content hash, so they can be cached for good.
-        response.headers_mut().insert(
+        let headers = response.headers_mut();
+        headers.insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=31536000, immutable"),
         );
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         return Ok(response);
     }
     // A path with a file extension is a missing asset, not a page of the app.

@@ -38,6 +38,11 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
     )
     .unwrap();
     std::fs::write(web_dir.join("assets/app-0123abcd.js"), "console.log(1)").unwrap();
+    // Its precompressed forms, as `scripts/build-web.sh` stores them (the bytes only stand
+    // for them: the server never looks inside).
+    std::fs::write(web_dir.join("assets/app-0123abcd.js.br"), "the brotli form").unwrap();
+    std::fs::write(web_dir.join("assets/app-0123abcd.js.gz"), "the gzip form").unwrap();
+    std::fs::write(web_dir.join("assets/icon-4567cdef.svg"), "<svg/>").unwrap();
     let mut config = Config {
         bind: "127.0.0.1:0".into(),
         data_dir: dirs.path().join("data"),

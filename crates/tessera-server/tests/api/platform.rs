@@ -153,7 +153,61 @@ async fn the_web_app_is_served_to_browsers(backend: Backend) {
     problem(app.get_with("/../Cargo.toml", &[]).await, 404).await;
 }
 
+async fn assets_are_sent_precompressed_as_accept_encoding_asks(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    let js = "/assets/app-0123abcd.js";
+    let plain = app.get_with(js, &[]).await;
+    let js_type = header(&plain, "content-type");
+    assert!(js_type.contains("javascript"), "{js_type}");
+    assert_eq!(header(&plain, "content-encoding"), "");
+    assert_eq!(plain.text().await.unwrap(), "console.log(1)");
+    for (accept, encoding, body) in [
+        // Chromium's: every q is 1, and brotli is the smallest.
+        ("gzip, deflate, br, zstd", "br", "the brotli form"),
+        ("gzip", "gzip", "the gzip form"),
+        ("br;q=0, gzip;q=0.5", "gzip", "the gzip form"),
+        ("gzip;q=0.2, br;q=0.8", "br", "the brotli form"),
+        ("identity", "", "console.log(1)"),
+        ("br;q=0, gzip;q=0", "", "console.log(1)"),
+        ("zstd", "", "console.log(1)"),
+        ("*", "", "console.log(1)"),
+        // Unreadable: as if none were sent.
+        ("br;q=banana", "", "console.log(1)"),
+    ] {
+        let answer = app.get_with(js, &[("accept-encoding", accept)]).await;
+        assert_eq!(answer.status(), 200, "{accept}");
+        assert_eq!(header(&answer, "content-encoding"), encoding, "{accept}");
+        assert_eq!(
+            header(&answer, "content-type"),
+            js_type,
+            "{accept}: the original's type"
+        );
+        assert!(
+            header(&answer, "vary").starts_with("accept-encoding"),
+            "{accept}: {}",
+            header(&answer, "vary")
+        );
+        assert!(
+            header(&answer, "cache-control").contains("immutable"),
+            "{accept}"
+        );
+        assert_eq!(answer.text().await.unwrap(), body, "{accept}");
+    }
+    // An asset stored in one form only is sent as it is.
+    let icon = app
+        .get_with(
+            "/assets/icon-4567cdef.svg",
+            &[("accept-encoding", "br, gzip")],
+        )
+        .await;
+    assert_eq!(header(&icon, "content-encoding"), "");
+    assert_eq!(icon.text().await.unwrap(), "<svg/>");
+}
+
 backend_tests!(
+    assets_are_sent_precompressed_as_accept_encoding_asks,
     health_and_readiness_answer,
     unknown_routes_and_methods_are_json,
     cors_preflight_needs_no_credentials,

@@ -22,6 +22,24 @@ async fn visiting_the_root_signed_out_lands_on_sign_in() {
     assert_eq!(asked.len(), 1, "{asked:?}");
     assert_eq!(asked[0]["status"], json!(401));
     assert_eq!(app.last_access_token().await, None);
+    // The bundle came precompressed (brotli, which Chromium asks for): what crossed the
+    // wire for the wasm is well under its size.
+    let sizes = app
+        .script(
+            "const wasm = performance.getEntriesByType('resource')
+                .find((entry) => entry.name.endsWith('.wasm'));
+             return wasm ? [wasm.encodedBodySize, wasm.decodedBodySize] : null;",
+            vec![],
+        )
+        .await;
+    let (encoded, decoded) = (
+        sizes[0].as_f64().unwrap_or(0.0),
+        sizes[1].as_f64().unwrap_or(0.0),
+    );
+    assert!(
+        decoded > 0.0 && encoded > 0.0 && encoded < 0.5 * decoded,
+        "the wasm's transfer and size: {sizes}"
+    );
     // Everything loaded under the content security policy, and nothing else failed.
     assert_eq!(
         app.console_errors_but_no_session().await,
