@@ -17,13 +17,7 @@ async fn app_with_user(backend: Backend, username: &str) -> Option<TestApp> {
         config.trusted_proxies = "127.0.0.1".parse().unwrap();
     })
     .await?;
-    let created = app
-        .post_json(
-            "/api/v1/users",
-            json!({"username": username, "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(created.status(), 201);
+    assert_eq!(app.register(username).await.status(), 200);
     Some(app)
 }
 
