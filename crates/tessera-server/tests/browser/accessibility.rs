@@ -134,6 +134,16 @@ async fn the_signed_in_pages_meet_wcag_22_aa() {
     app.wait_for("//dd[normalize-space()='ada']").await;
     findings.check(&app, "Account", "account").await;
     findings.check_focus(&app, "Account").await;
+    app.click_button("Sign out everywhere").await;
+    app.button("Yes, sign out everywhere").await;
+    findings
+        .check(
+            &app,
+            "Account, asking before signing out everywhere",
+            "account-confirm",
+        )
+        .await;
+    app.click_button("Cancel").await;
 
     app.goto("/account/password").await;
     app.wait_for_heading("Change password").await;
@@ -181,6 +191,12 @@ async fn the_sessions_and_delete_account_pages_meet_wcag_22_aa() {
     app.wait_for_heading("Delete account").await;
     findings
         .check(&app, "Delete account", "delete-account")
+        .await;
+    app.click_button("Delete account").await;
+    app.wait_for("//p[@id='confirm-message']").await;
+    wait_for_two_field_errors(&app).await;
+    findings
+        .check(&app, "Delete account, sent empty", "delete-account-errors")
         .await;
 
     findings.assert_none();
