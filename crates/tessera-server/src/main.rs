@@ -334,7 +334,13 @@ fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuar
         // Colour is for a person at a terminal; in a file or a collector it is noise.
         .with_ansi(std::io::stderr().is_terminal());
     match format {
-        LogFormat::Json => builder.json().finish().with(ClientMistakes).init(),
+        // The current span only: its list would repeat the same request id on every line.
+        LogFormat::Json => builder
+            .json()
+            .with_span_list(false)
+            .finish()
+            .with(ClientMistakes)
+            .init(),
         LogFormat::Text => builder.finish().with(ClientMistakes).init(),
     }
     guard
