@@ -3,12 +3,14 @@
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Deserialize;
 use tessera_domain::{Auth, ImportRecord, ImportReport, RejectReason, Rejected};
 
-/// Progress goes to stderr after every this many users.
+/// Without a terminal, a progress line goes to stderr after every this many users.
 pub const PROGRESS_EVERY: usize = 1000;
 
 /// Where the accounts come from.
@@ -97,24 +99,52 @@ fn read_file(path: &Path) -> anyhow::Result<(Vec<ImportRecord>, Vec<Rejected>)> 
     Ok((records, unreadable))
 }
 
-/// Reads `source` and imports it with `auth`, showing progress on `progress`
-/// (stderr); returns the report.
+/// Reads `source` and imports it with `auth`, and returns the report. Progress goes to
+/// `progress` (stderr): a bar with the rate and the time left when `terminal`, else a
+/// line every [`PROGRESS_EVERY`] users; then the time the import took and its rate.
 pub fn import(
     auth: &Auth,
     source: &ImportSource,
     progress: &mut dyn Write,
+    terminal: bool,
 ) -> anyhow::Result<ImportReport> {
     let (records, unreadable) = read_records(source)?;
     let total = records.len();
     let _ = writeln!(progress, "read {total} user(s) from {source}");
+    let started = Instant::now();
+    let bar = terminal.then(|| progress_bar(total));
     let report = auth
-        .import(&records, unreadable, &mut |done| {
-            if done % PROGRESS_EVERY == 0 {
+        .import(&records, unreadable, &mut |done| match &bar {
+            Some(bar) => bar.set_position(done as u64),
+            None if done % PROGRESS_EVERY == 0 => {
                 let _ = writeln!(progress, "{done} of {total} user(s) handled…");
             }
+            None => {}
         })
-        .map_err(|e| anyhow::anyhow!("import failed, nothing was changed: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("import failed, nothing was changed: {e}"));
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let report = report?;
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = writeln!(
+        progress,
+        "handled {total} user(s) in {seconds:.1} s ({:.0} users/s)",
+        total as f64 / seconds.max(0.001)
+    );
     Ok(report)
+}
+
+/// The bar a person at a terminal watches: users handled, their rate, the time left.
+fn progress_bar(total: usize) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+    // The template is a constant: it parses, or the plain default bar does.
+    let style = ProgressStyle::with_template(
+        "{elapsed_precise} [{wide_bar}] {human_pos}/{human_len} users, {per_sec}, {eta} left",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
 }
 
 /// The report for an operator: the counts first, then one line per notable record.

@@ -448,7 +448,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                             anyhow::bail!("name a source: --from DATABASE_URL or --file FILE")
                         }
                     };
-                    let report = import::import(&auth, &source, &mut std::io::stderr())?;
+                    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+                    let report = import::import(&auth, &source, &mut std::io::stderr(), terminal)?;
                     if json {
                         import::to_json(&report).to_string()
                     } else {

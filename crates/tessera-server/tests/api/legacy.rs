@@ -740,6 +740,12 @@ fn import_shows_progress_on_large_tables_and_a_second_run_changes_nothing() {
         progress.contains("2000 of 2500 user(s) handled"),
         "{progress}"
     );
+    // Then how long it took, at what rate.
+    let rate = progress
+        .lines()
+        .find(|line| line.starts_with("handled 2500 user(s) in "))
+        .unwrap_or_else(|| panic!("no rate line: {progress}"));
+    assert!(rate.ends_with(" users/s)"), "{rate}");
     let summary = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         summary.trim(),
