@@ -321,6 +321,21 @@ pub fn Field(props: &FieldProps) -> Html {
 }
 
 #[derive(Properties, PartialEq)]
+pub struct HiddenUsernameProps {
+    pub username: Option<String>,
+}
+
+/// A hidden `username` field in a form that changes or checks a password, so that password
+/// managers know whose password it is.
+#[component]
+pub fn HiddenUsername(props: &HiddenUsernameProps) -> Html {
+    html! {
+        <input type="text" name="username" autocomplete="username"
+            value={props.username.clone().unwrap_or_default()} readonly=true hidden=true />
+    }
+}
+
+#[derive(Properties, PartialEq)]
 pub struct CheckboxProps {
     /// Holds `"yes"` while ticked, else nothing, so a [`Check`] can require it.
     pub field: FieldState,

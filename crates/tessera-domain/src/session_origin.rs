@@ -14,8 +14,8 @@ use std::net::IpAddr;
 use tessera_api::policy::USER_AGENT_MAX_CHARS;
 
 /// Who is asking, as the entry point saw them: what the limits count against, and what a
-/// session started for them records ([`SessionOrigin::of`] cleans it). Its own module, apart from the use cases, so that
-/// sessions can name it without importing them.
+/// session started for them records ([`SessionOrigin::of`] cleans it). It lives here, apart
+/// from the use cases, so that sessions can name it without importing them.
 #[derive(Debug, Clone, Copy)]
 pub struct Client<'a> {
     /// The client's address (an IP address, or `"unknown"`).

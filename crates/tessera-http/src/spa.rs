@@ -86,31 +86,38 @@ fn asset(request: &HttpRequest, file: &Path) -> Result<HttpResponse, ApiError> {
         name.push(suffix);
         PathBuf::from(name)
     };
-    let chosen = request.get_header::<AcceptEncoding>().and_then(|accepted| {
-        let available: Vec<Encoding> = PRECOMPRESSED
-            .iter()
-            .filter(|(_, suffix, _)| stored(suffix).is_file())
-            .map(|(encoding, _, _)| encoding.clone())
-            .chain([Encoding::identity()])
-            .collect();
-        let best = accepted.negotiate(available.iter())?;
-        PRECOMPRESSED
-            .iter()
-            .find(|(encoding, _, _)| *encoding == best)
-            .map(|(_, suffix, content)| (stored(suffix), *content))
-    });
-    let mime = actix_files::file_extension_to_mime(
-        file.extension().and_then(|ext| ext.to_str()).unwrap_or(""),
-    );
-    let named = match chosen {
-        Some((path, encoding)) => NamedFile::open(path)
-            .map(|named| named.set_content_encoding(encoding).set_content_type(mime)),
-        None => NamedFile::open(file),
+    // The client's best form is opened first; only a missing one costs another try.
+    let mut untried = PRECOMPRESSED.to_vec();
+    let mut named = None;
+    if let Some(accepted) = request.get_header::<AcceptEncoding>() {
+        while named.is_none() {
+            let offered = untried
+                .iter()
+                .map(|(encoding, _, _)| encoding.clone())
+                .chain([Encoding::identity()])
+                .collect::<Vec<_>>();
+            let Some(best) = accepted.negotiate(offered.iter()) else {
+                break;
+            };
+            let Some(at) = untried
+                .iter()
+                .position(|(encoding, _, _)| *encoding == best)
+            else {
+                break;
+            };
+            let (_, suffix, encoding) = untried.remove(at);
+            named = NamedFile::open(stored(suffix))
+                .ok()
+                .map(|named| named.set_content_encoding(encoding));
+        }
+    }
+    let named = match named {
+        Some(named) => named.set_content_type(actix_files::file_extension_to_mime(
+            file.extension().and_then(|ext| ext.to_str()).unwrap_or(""),
+        )),
+        None => NamedFile::open(file).map_err(|_| ApiError::not_found())?,
     };
-    Ok(named
-        .map_err(|_| ApiError::not_found())?
-        .disable_content_disposition()
-        .into_response(request))
+    Ok(named.disable_content_disposition().into_response(request))
 }
 
 /// Everything no route matched: an asset of the app, the app's `index.html` for a

@@ -7,9 +7,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use super::Page;
-use super::home::use_me;
+use super::home::use_username;
 use crate::client::use_client;
-use crate::form::{Checkbox, Field, Form, Typing, use_field, use_form};
+use crate::form::{Checkbox, Field, Form, HiddenUsername, Typing, use_field, use_form};
 use crate::routes::Route;
 use crate::toast::use_toasts;
 use crate::validation;
@@ -29,8 +29,7 @@ pub fn DeleteAccount() -> Html {
     let form = use_form(Typing::ClearsField);
     let password = use_field(&form, "password", validation::sign_in_password);
     let confirm = use_field(&form, "confirm", ticked);
-    let (me, _) = use_me();
-    let username = me.and_then(Result::ok).map(|user| user.username);
+    let username = use_username();
 
     let fields = [password.clone(), confirm.clone()];
     let onsubmit = form.onsubmit(fields.clone(), move |form, [password, _]| {
@@ -59,9 +58,7 @@ pub fn DeleteAccount() -> Html {
                 { whose }{ ", ends every session on every device, and cannot be undone." }
             </p>
             <Form {form} {onsubmit} submit="Delete account" danger=true>
-                // For password managers: whose password this is.
-                <input type="text" name="username" autocomplete="username"
-                    value={username.unwrap_or_default()} readonly=true hidden=true />
+                <HiddenUsername {username} />
                 <Field field={password} label="Password" input_type="password"
                     autocomplete="current-password" />
                 <Checkbox field={confirm}

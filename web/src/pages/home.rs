@@ -17,6 +17,12 @@ pub fn use_me() -> (Option<Result<UserView, ApiError>>, Callback<()>) {
     })
 }
 
+/// The signed-in user's name, once loaded.
+#[hook]
+pub fn use_username() -> Option<String> {
+    use_me().0.and_then(Result::ok).map(|user| user.username)
+}
+
 #[component]
 pub fn Home() -> Html {
     let (me, retry) = use_me();

@@ -7,9 +7,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use super::Page;
-use super::home::use_me;
+use super::home::use_username;
 use crate::client::use_client;
-use crate::form::{Field, Form, Typing, use_field, use_form};
+use crate::form::{Field, Form, HiddenUsername, Typing, use_field, use_form};
 use crate::routes::Route;
 use crate::toast::use_toasts;
 use crate::validation;
@@ -23,11 +23,7 @@ pub fn ChangePassword() -> Html {
     // Named as the request's fields, which the server names in its problems.
     let current = use_field(&form, "current_password", validation::sign_in_password);
     let new = use_field(&form, "new_password", validation::new_password);
-    let (me, _) = use_me();
-    let username = me
-        .and_then(Result::ok)
-        .map(|user| user.username)
-        .unwrap_or_default();
+    let username = use_username();
 
     let fields = [current.clone(), new.clone()];
     let onsubmit = form.onsubmit(
@@ -63,9 +59,7 @@ pub fn ChangePassword() -> Html {
                 { "Your other sessions end when the password changes; this one stays." }
             </p>
             <Form {form} {onsubmit} submit="Change password">
-                // For password managers: whose password this is.
-                <input type="text" name="username" autocomplete="username" value={username}
-                    readonly=true hidden=true />
+                <HiddenUsername {username} />
                 <Field field={current} label="Current password" input_type="password"
                     autocomplete="current-password" />
                 <Field field={new} label="New password" input_type="password"

@@ -407,7 +407,7 @@ pub(crate) async fn end_session(
 
 /// How long browsers and proxies may keep the web settings: they change only with a
 /// restart, and a minute is soon enough for an operator's new note to show.
-const WEB_SETTINGS_MAX_AGE_SECONDS: u32 = 60;
+const WEB_SETTINGS_CACHE_CONTROL: &str = "public, max-age=60";
 
 #[utoipa::path(
     get,
@@ -421,9 +421,6 @@ const WEB_SETTINGS_MAX_AGE_SECONDS: u32 = 60;
 /// `GET /api/v1/web-settings`.
 pub(crate) async fn web_settings(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header((
-            header::CACHE_CONTROL,
-            format!("public, max-age={WEB_SETTINGS_MAX_AGE_SECONDS}"),
-        ))
+        .insert_header((header::CACHE_CONTROL, WEB_SETTINGS_CACHE_CONTROL))
         .json(&state.web_settings)
 }
